@@ -1,0 +1,18 @@
+// Every HTTP error leaves as JSON with a status that says whose fault it is.
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+
+export function sendError(res: Response, status: number, error: string): void {
+  res.status(status).json({ error });
+}
+
+export const notFound: RequestHandler = (req, res) => sendError(res, 404, `no route for ${req.method} ${req.path}`);
+
+export function errorHandler(log: (error: unknown) => void): ErrorRequestHandler {
+  return (error, _req, res, _next) => {
+    const status = typeof error?.status === 'number' && error.status >= 400 && error.status < 500 ? error.status : 500;
+    if (status === 500) log(error);
+    // body-parser errors carry a `type`; they are the client's fault and safe to describe.
+    const message = status === 500 ? 'internal error' : error.type === 'entity.parse.failed' ? 'body is not valid JSON' : String(error.message ?? 'bad request');
+    sendError(res, status, message);
+  };
+}

@@ -1,0 +1,50 @@
+// Composition root: config -> sites -> store -> server, and a graceful stop on SIGTERM/SIGINT.
+import { ConfigError, loadConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { startServer } from './server.js';
+import { loadSites, SitesError } from './sites.js';
+import { openStore } from './store/open-store.js';
+
+const SHUTDOWN_LIMIT_MS = 10_000;
+
+async function main(): Promise<void> {
+  let config;
+  let sites;
+  try {
+    config = loadConfig();
+    sites = loadSites(config.sitesFile);
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof SitesError) {
+      console.error(`headcount: configuration error: ${error instanceof SitesError ? `SITES_FILE: ${error.message}` : error.message}`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  const clock = Date.now;
+  const { store, description } = await openStore(config, sites, clock, logger);
+  const server = await startServer({ config, sites, store, clock, logger });
+  const siteList = sites.all().map((site) => site.id).join(', ');
+  console.log(`Headcount listening on ${server.url} (store: ${description}; sites: ${siteList})`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    setTimeout(() => {
+      logger.error('shutdown took too long, exiting');
+      process.exit(1);
+    }, SHUTDOWN_LIMIT_MS).unref();
+    await server.close();
+    await store.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  console.error(`headcount: failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,79 @@
+// One HTTP server for Express and WebSocket on the same port. The store is passed in and not owned:
+// main.ts (or a test) opens it before and closes it after.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config.js';
+import { createApp } from './http/app.js';
+import { clientRoutes } from './http/routes/client.js';
+import type { Logger } from './logger.js';
+import { createMetrics, type SiteFigures } from './metrics/metrics.js';
+import { CloseCode } from './protocol.js';
+import type { SiteRegistry } from './sites.js';
+import { createStatsReader } from './stats.js';
+import type { Store } from './store/store.js';
+import { attachTransport } from './transport/ws-server.js';
+
+const STATS_MAX_AGE_MS = 1_000;
+
+export interface ServerDeps {
+  config: Config;
+  sites: SiteRegistry;
+  store: Store;
+  clock: () => number;
+  logger: Logger;
+}
+
+export interface RunningServer {
+  readonly server: Server;
+  readonly url: string;
+  readonly port: number;
+  /** Stops accepting, asks pages to reconnect (1012) and waits until their page sessions have left. */
+  close(): Promise<void>;
+}
+
+export async function startServer(deps: ServerDeps): Promise<RunningServer> {
+  const { config, sites, store, clock, logger } = deps;
+  const stats = createStatsReader(store, clock, STATS_MAX_AGE_MS);
+  const metrics = createMetrics(() =>
+    Promise.all(
+      sites.all().map(async (site): Promise<SiteFigures> => {
+        const counts = await stats.read(site);
+        return { site: site.id, guest: counts.online.guests, member: counts.online.members, bot: counts.online.bots, visits: counts.visits.total, pageviews: counts.pageviews.total, peak: counts.peak.online };
+      }),
+    ),
+  );
+  const logError = (error: unknown) => logger.error({ err: error }, 'request failed');
+  const app = createApp({ sites, store, stats, metrics, adminToken: config.adminToken, logError, extra: [clientRoutes(sites, stats)] });
+  const server = createServer(app);
+  const transport = attachTransport(server, {
+    sites,
+    store,
+    stats,
+    metrics,
+    clock,
+    logger,
+    helloTimeoutMs: config.helloTimeoutMs,
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    pushCoalesceMs: config.pushCoalesceMs,
+    ticketTtlMs: config.visitWindowMs,
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  return {
+    server,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    async close() {
+      server.close();
+      await transport.close(CloseCode.serviceRestart, 'server restarting, reconnect');
+      server.closeAllConnections();
+    },
+  };
+}

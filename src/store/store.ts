@@ -1,0 +1,71 @@
+// The narrow interface every store implements (Redis, embedded). Callers pass the time and the
+// site's calendar periods in, so stores hold no clock or time-zone logic and tests can move time.
+import type { Kind } from '../protocol.js';
+
+export type { Kind };
+
+/** Calendar buckets in the site's own time zone, e.g. { day: '2026-11-26', month: '2026-11' }. */
+export interface Periods {
+  readonly day: string;
+  readonly month: string;
+}
+
+export interface JoinInput {
+  readonly site: string;
+  /** Page-session id: a join with a known id resumes that page session. */
+  readonly psid: string;
+  /** Who is online: the visitor id for guests and bots, the member id for members. */
+  readonly identity: string;
+  readonly kind: Kind;
+  readonly now: number;
+  readonly periods: Periods;
+}
+
+export interface JoinResult {
+  /** A new page session was counted (false when resumed). */
+  readonly pageview: boolean;
+  /** The pageview also began a new visit. */
+  readonly visit: boolean;
+}
+
+export interface Totals {
+  readonly total: number;
+  readonly today: number;
+  readonly month: number;
+}
+
+export interface StoreCounts {
+  readonly online: { readonly guest: number; readonly member: number; readonly bot: number };
+  readonly visits: Totals;
+  readonly pageviews: Totals;
+  /** Most guests + members online at once; `at` in epoch ms, null before the first join. */
+  readonly peak: { readonly online: number; readonly at: number | null };
+}
+
+export interface StartingTotals {
+  readonly visits?: number;
+  readonly pageviews?: number;
+}
+
+export interface StoreOptions {
+  /** Idle time after which a visitor's next pageview is a new visit; also how long a closed page session can resume. */
+  readonly visitWindowMs: number;
+  /** Time source for the store's own timers (presence refresh); join/leave take `now` explicitly. */
+  readonly clock: () => number;
+}
+
+export interface Store {
+  /** Counts one open page session. Idempotent per (instance, psid): a repeat counts nothing. */
+  join(input: JoinInput): Promise<JoinResult>;
+  /** Ends a page session held by this instance; unknown ids are ignored. */
+  leave(site: string, psid: string, now: number): Promise<void>;
+  read(site: string, periods: Periods): Promise<StoreCounts>;
+  /** Sets lifetime totals, e.g. when a site moves from its old counter. */
+  setTotals(site: string, totals: StartingTotals): Promise<void>;
+  /** Resolves when the store can serve requests; rejects otherwise. */
+  ping(): Promise<void>;
+  /** Called with a site id whenever its counts may have changed, on this instance or another. */
+  onChange(listener: (site: string) => void): void;
+  /** Ends this instance's page sessions, persists, and releases connections. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { DEMO_SITE, loadSites, originAllowed, parseSites, SitesError } from '../src/sites.js';
+
+const secret = 'x'.repeat(32);
+const site = (fields: object) => ({ id: 'baodanang', origins: ['https://baodanang.vn'], memberSecret: secret, timeZone: 'Asia/Ho_Chi_Minh', ...fields });
+
+describe('sites', () => {
+  it('has the demo site when no file is given', () => {
+    const sites = loadSites(undefined);
+    assert.deepEqual(sites.all().map((s) => s.id), ['demo']);
+    assert.equal(sites.get('nope'), undefined);
+  });
+
+  it('loads a file and keeps unknown ids unknown', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sites-'));
+    const file = join(dir, 'sites.json');
+    writeFileSync(file, JSON.stringify({ sites: [site({}), site({ id: 'private-one', public: false })] }));
+    const sites = loadSites(file);
+    assert.equal(sites.get('baodanang')?.timeZone, 'Asia/Ho_Chi_Minh');
+    assert.equal(sites.get('baodanang')?.public, true);
+    assert.equal(sites.get('private-one')?.public, false);
+    assert.equal(sites.get('__proto__'), undefined);
+  });
+
+  for (const [what, entry, message] of [
+    ['a bad id', site({ id: 'Bad Id' }), /sites\[0\]\.id/],
+    ['no origins', site({ origins: [] }), /origins must be a non-empty array/],
+    ['a path in an origin', site({ origins: ['https://a.vn/news'] }), /origin "https:\/\/a.vn\/news"/],
+    ['a short secret', site({ memberSecret: 'short' }), /memberSecret must be/],
+    ['an unknown time zone', site({ timeZone: 'Asia/Hanoi_City' }), /timeZone "Asia\/Hanoi_City"/],
+    ['a non-boolean public', site({ public: 'yes' }), /public must be true or false/],
+  ] as const) {
+    it(`refuses ${what}`, () => {
+      assert.throws(() => parseSites({ sites: [entry] }), (error: unknown) => error instanceof SitesError && message.test(error.message));
+    });
+  }
+
+  it('refuses duplicate ids and unreadable files', () => {
+    assert.throws(() => parseSites({ sites: [site({}), site({})] }), /listed twice/);
+    assert.throws(() => loadSites('/nonexistent/sites.json'), /cannot read \/nonexistent\/sites.json/);
+  });
+
+  it('matches origins exactly, by sub-domain wildcard and by port wildcard', () => {
+    const sites = parseSites({ sites: [site({ origins: ['https://baodanang.vn', 'https://*.baodanang.vn', 'http://localhost:*'] })] });
+    const s = sites.get('baodanang')!;
+    assert.ok(originAllowed(s, 'https://baodanang.vn'));
+    assert.ok(originAllowed(s, 'https://m.baodanang.vn'));
+    assert.ok(originAllowed(s, 'http://localhost:5173'));
+    assert.ok(originAllowed(s, 'http://localhost'));
+    assert.ok(!originAllowed(s, 'http://baodanang.vn'), 'scheme must match');
+    assert.ok(!originAllowed(s, 'https://baodanang.vn.evil.com'));
+    assert.ok(!originAllowed(s, 'https://evilbaodanang.vn'));
+    assert.ok(!originAllowed(s, 'https://baodanang.vn:8443'));
+    assert.ok(!originAllowed(s, undefined));
+    assert.ok(!originAllowed(s, 'null'));
+    assert.ok(originAllowed(DEMO_SITE, 'http://127.0.0.1:3000'));
+    assert.ok(!originAllowed(DEMO_SITE, 'https://example.com'));
+  });
+});

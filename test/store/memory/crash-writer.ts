@@ -1,0 +1,21 @@
+// Child process of the kill -9 test: joins page sessions, many in flight at once, and prints each
+// psid once its join is acknowledged, until the parent kills it (or it runs out of sessions).
+import { openMemoryStore } from '../../../src/store/memory/memory-store.js';
+
+const [dataDir, now, day, month] = process.argv.slice(2) as [string, string, string, string];
+const at = Number(now);
+const store = await openMemoryStore({ dataDir, visitWindowMs: 30 * 60_000, clock: () => at });
+const LIMIT = 50_000;
+let next = 0;
+
+async function worker(): Promise<void> {
+  while (next < LIMIT) {
+    const i = next++;
+    const psid = `crash-${i}`;
+    await store.join({ site: 'crash', psid, identity: `visitor-${i % 100}`, kind: 'guest', now: at, periods: { day, month } });
+    process.stdout.write(`${psid}\n`);
+  }
+}
+
+await Promise.all(Array.from({ length: 32 }, worker));
+await store.close();
