@@ -21,6 +21,7 @@ export async function openStore(config: Config, sites: SiteRegistry, clock: () =
       keyPrefix: config.keyPrefix,
       sites: sites.all().map((site) => site.id),
       presenceTtlMs: config.presenceTtlMs,
+      logger,
     });
     const url = new URL(config.redisUrl);
     url.password = url.password ? '***' : '';

@@ -1,0 +1,73 @@
+// Every Redis key and channel name Headcount uses is built here and nowhere else (Lua scripts get
+// theirs through KEYS). Each site's keys share the hash tag `{site}`, so one site lives in one
+// Redis Cluster slot and every script touching a site runs on one node.
+
+/** Day keys outlive their month's "today" view; month keys outlive a year for comparisons. */
+export const PERIOD_TTL_SECONDS = { day: 40 * 86_400, month: 400 * 86_400 } as const;
+
+// Braces would end or open a hash tag early and scatter a site over slots; whitespace and
+// control characters make keys unreadable in redis-cli.
+const SAFE_PART = /^[^\s{}]{1,64}$/;
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const MONTH = /^\d{4}-\d{2}$/;
+
+export class KeyError extends TypeError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'KeyError';
+  }
+}
+
+function checked(what: string, value: string, pattern: RegExp): string {
+  if (typeof value !== 'string' || !pattern.test(value)) throw new KeyError(`${what}: invalid value ${JSON.stringify(value)}`);
+  return value;
+}
+
+export interface SiteKeys {
+  /** ZSET instance id -> presence expiry (ms). */
+  readonly inst: string;
+  /** HASH identity tag -> open page sessions across all instances. */
+  readonly who: string;
+  /** HASH g/m/b -> distinct identities online. */
+  readonly online: string;
+  /** ZSET psid -> +inf while open, leave time after. */
+  readonly seen: string;
+  /** ZSET identity tag -> time of last activity. */
+  readonly last: string;
+  /** HASH {visits, pageviews} lifetime. */
+  readonly tot: string;
+  /** HASH {online, at}. */
+  readonly peak: string;
+  /** HASH psid -> identity tag: the page sessions one instance holds. */
+  sess(instanceId: string): string;
+  /** HASH {visits, pageviews} of one day, e.g. "2026-11-26". */
+  day(day: string): string;
+  /** HASH {visits, pageviews} of one month, e.g. "2026-11". */
+  month(month: string): string;
+}
+
+export class Keys {
+  readonly changes: string;
+
+  constructor(private readonly prefix: string) {
+    checked('key prefix', prefix, SAFE_PART);
+    this.changes = `${prefix}:changes`;
+  }
+
+  /** Throws KeyError for a site id that is not safe inside a hash tag, before any Redis call. */
+  site(site: string): SiteKeys {
+    const base = `${this.prefix}:{${checked('site', site, SAFE_PART)}}:`;
+    return {
+      inst: `${base}inst`,
+      who: `${base}who`,
+      online: `${base}online`,
+      seen: `${base}seen`,
+      last: `${base}last`,
+      tot: `${base}tot`,
+      peak: `${base}peak`,
+      sess: (instanceId) => `${base}sess:${checked('instance id', instanceId, SAFE_PART)}`,
+      day: (day) => `${base}day:${checked('day', day, DAY)}`,
+      month: (month) => `${base}month:${checked('month', month, MONTH)}`,
+    };
+  }
+}

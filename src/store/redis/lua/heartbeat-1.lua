@@ -1,0 +1,24 @@
+--[[
+  Refreshes this instance's presence in one site and lists instances whose presence expired.
+  One command per instance and site, whatever the number of sessions it holds.
+
+  Input:
+    KEYS[1]  inst    ZSET instance id -> presence expiry
+
+    ARGV[1]  this instance's id
+    ARGV[2]  new expiry (ms)
+    ARGV[3]  now (ms)
+    ARGV[4]  most dead instances to list at once
+
+  Output:
+    {1 if this instance's entry was missing (it was reaped), dead instance ids...}
+]]
+local missing = redis.call("ZADD", KEYS[1], ARGV[2], ARGV[1])
+local expired = redis.call("ZRANGEBYSCORE", KEYS[1], "-inf", "(" .. ARGV[3], "LIMIT", 0, ARGV[4])
+local out = {missing}
+for _, id in ipairs(expired) do
+  if id ~= ARGV[1] then
+    out[#out + 1] = id
+  end
+end
+return out

@@ -1,0 +1,254 @@
+// The Redis store: the shared contract plus what only a shared, crash-prone backend needs.
+// Every test runs its own throwaway redis-server.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { Keys } from '../../../src/store/redis/keys.js';
+import { createRedisStore, type RedisStore, type RedisStoreOptions } from '../../../src/store/redis/redis-store.js';
+import { Scripts } from '../../../src/store/redis/scripts.js';
+import type { JoinInput, Periods } from '../../../src/store/store.js';
+import { type RedisServer, startRedisServer } from '../../support/redis-server.js';
+import { storeContract } from '../contract.js';
+
+const PREFIX = 'hc';
+const SITE = 'news';
+const WINDOW = 30 * 60_000;
+const DAY: Periods = { day: '2026-11-26', month: '2026-11' };
+
+function storeOptions(server: RedisServer, options: Partial<RedisStoreOptions> = {}): RedisStoreOptions {
+  return { url: server.url, keyPrefix: PREFIX, sites: [SITE], presenceTtlMs: 30_000, visitWindowMs: WINDOW, clock: Date.now, ...options };
+}
+
+storeContract('redis', async () => {
+  const server = await startRedisServer();
+  return {
+    open: (options) => createRedisStore(storeOptions(server, { ...options, sites: ['contract'] })),
+    cleanup: () => server.stop(),
+  };
+});
+
+async function waitFor(what: string, condition: () => Promise<boolean> | boolean, timeoutMs = 3_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** A plain client for looking at and poking the server; its reconnect errors are expected noise. */
+function adminClient(server: RedisServer): Redis {
+  return new Redis(server.url).on('error', () => {});
+}
+
+async function allKeys(admin: Redis): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const batch of admin.scanStream({ count: 100 })) keys.push(...(batch as string[]));
+  return keys.sort();
+}
+
+// A store in a child process that joins, reports its instance id and waits to be SIGKILLed.
+const CRASHING_INSTANCE = `
+const [moduleUrl, options, joins] = JSON.parse(process.argv[1]);
+const { createRedisStore } = await import(moduleUrl);
+const store = await createRedisStore({ ...options, clock: Date.now, logger: { warn() {} } });
+for (const input of joins) await store.join({ ...input, now: Date.now() });
+process.stdout.write(store.instanceId + '\\n');
+`;
+
+describe('redis store', { timeout: 20_000 }, () => {
+  let server: RedisServer;
+  let admin: Redis;
+  let stores: RedisStore[];
+  let warnings: string[];
+  let n = 0;
+  const psid = () => `page-session-${++n}`;
+  const input = (identity: string, id = psid(), now = Date.now()): JoinInput =>
+    ({ site: SITE, psid: id, identity, kind: 'guest', now, periods: DAY });
+
+  const open = async (options: Partial<RedisStoreOptions> = {}) => {
+    const store = await createRedisStore(storeOptions(server, { logger: { warn: (_, msg) => warnings.push(msg) }, ...options }));
+    stores.push(store);
+    return store;
+  };
+
+  beforeEach(async () => {
+    server = await startRedisServer();
+    admin = adminClient(server);
+    stores = [];
+    warnings = [];
+  });
+
+  afterEach(async () => {
+    await Promise.all(stores.map((store) => store.close()));
+    admin.disconnect();
+    await server.stop();
+  });
+
+  it('counts one visitor with tabs on two instances once', async () => {
+    const [a, b] = [await open(), await open()];
+    const [onA, onB] = [psid(), psid()];
+    assert.deepEqual(await a.join(input('visitor-a', onA)), { pageview: true, visit: true });
+    assert.deepEqual(await b.join(input('visitor-a', onB)), { pageview: true, visit: false });
+    let counts = await b.read(SITE, DAY);
+    assert.equal(counts.online.guest, 1);
+    assert.equal(counts.pageviews.total, 2);
+    assert.equal(counts.visits.total, 1);
+    await a.leave(SITE, onA, Date.now());
+    assert.equal((await b.read(SITE, DAY)).online.guest, 1, 'still online in the other tab');
+    await b.leave(SITE, onB, Date.now());
+    counts = await a.read(SITE, DAY);
+    assert.deepEqual(counts.online, { guest: 0, member: 0, bot: 0 });
+  });
+
+  it('reaps the sessions of a crashed instance after the presence TTL', async () => {
+    const presenceTtlMs = 300;
+    const survivor = await open({ presenceTtlMs });
+    const [first, second] = [input('visitor-a'), input('visitor-b')];
+    const moduleUrl = new URL('../../../src/store/redis/redis-store.ts', import.meta.url).href;
+    const options = { url: server.url, keyPrefix: PREFIX, sites: [SITE], presenceTtlMs, visitWindowMs: WINDOW };
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CRASHING_INSTANCE, JSON.stringify([moduleUrl, options, [first, second]])], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const [line] = (await once(child.stdout, 'data')) as [Buffer];
+    assert.match(line.toString(), /^[0-9a-f-]{36}\n$/);
+    assert.equal((await survivor.read(SITE, DAY)).online.guest, 2);
+
+    const killedAt = Date.now();
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    await waitFor('the crashed instance to be reaped', async () => (await survivor.read(SITE, DAY)).online.guest === 0);
+    assert.ok(Date.now() - killedAt >= presenceTtlMs / 3, 'not reaped before its presence could expire');
+
+    const counts = await survivor.read(SITE, DAY);
+    assert.deepEqual(counts.pageviews, { total: 2, today: 2, month: 2 });
+    assert.deepEqual(counts.visits, { total: 2, today: 2, month: 2 });
+    assert.deepEqual(await survivor.join({ ...first, now: Date.now() }), { pageview: false, visit: false }, 'the page session resumes');
+    assert.equal((await survivor.read(SITE, DAY)).online.guest, 1);
+    assert.deepEqual(await allKeys(admin).then((keys) => keys.filter((key) => key.includes(':sess:'))), [`hc:{news}:sess:${survivor.instanceId}`]);
+  });
+
+  it('counts a join re-sent with the same arguments once', async () => {
+    const scripts = new Scripts(admin);
+    const call = {
+      keys: new Keys(PREFIX).site(SITE), instanceId: 'instance-1', psid: psid(), tag: 'g:visitor-a',
+      now: Date.now(), expiry: Date.now() + 30_000, visitWindowMs: WINDOW, periods: DAY, resume: false,
+    };
+    assert.deepEqual(await scripts.join(call), { pageview: true, visit: true, missing: true });
+    assert.deepEqual(await scripts.join(call), { pageview: false, visit: false, missing: false });
+    assert.equal(await scripts.leave(call.keys, call.instanceId, call.psid, Date.now()), true);
+    assert.equal(await scripts.leave(call.keys, call.instanceId, call.psid, Date.now()), false);
+    const store = await open();
+    const counts = await store.read(SITE, DAY);
+    assert.equal(counts.pageviews.total, 1);
+    assert.equal(counts.visits.total, 1);
+    assert.deepEqual(counts.online, { guest: 0, member: 0, bot: 0 });
+  });
+
+  it('keeps working after the script cache is flushed (NOSCRIPT)', async () => {
+    const store = await open({ presenceTtlMs: 300 }); // heartbeats every 100 ms run the scripts too
+    const first = input('visitor-a');
+    await store.join(first);
+    await admin.script('FLUSH');
+    const second = input('visitor-b');
+    assert.deepEqual(await store.join(second), { pageview: true, visit: true });
+    await store.leave(SITE, first.psid, Date.now());
+    assert.deepEqual((await store.read(SITE, DAY)).online, { guest: 1, member: 0, bot: 0 });
+    await admin.script('FLUSH');
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    await admin.script('FLUSH');
+    await store.close();
+    assert.deepEqual((await admin.hgetall(`hc:{${SITE}}:online`)), { g: '0' }, 'close reaped its sessions');
+    assert.deepEqual(warnings, []);
+  });
+
+  it('keeps totals beyond 2^31 across a restart of an appendonly redis-server', async () => {
+    await server.stop();
+    server = await startRedisServer({ appendonly: true });
+    admin.disconnect();
+    admin = adminClient(server);
+    const store = await open();
+    await store.join(input('visitor-a'));
+    await store.setTotals(SITE, { visits: 52_015_394, pageviews: 3_000_000_000 });
+    await store.join(input('visitor-b'));
+    await server.restart();
+    await waitFor('the store to reconnect', () => store.ping().then(() => true, () => false));
+    const counts = await store.read(SITE, DAY);
+    assert.deepEqual(counts.visits, { total: 52_015_395, today: 2, month: 2 });
+    assert.deepEqual(counts.pageviews, { total: 3_000_000_001, today: 2, month: 2 });
+    assert.equal(counts.online.guest, 2);
+    assert.deepEqual(await store.join(input('visitor-c')), { pageview: true, visit: true }, 'scripts reload after the restart');
+    assert.equal((await store.read(SITE, DAY)).pageviews.total, 3_000_000_002);
+  });
+
+  it('creates no key for reads or bad input, and tags every key with its site', async () => {
+    const store = await open({ sites: [] });
+    await store.read('nobody-visited', DAY);
+    assert.deepEqual(await allKeys(admin), []);
+    await assert.rejects(store.read('bad}site', DAY), TypeError);
+    await assert.rejects(store.read('', DAY), TypeError);
+    await assert.rejects(store.read(SITE, { day: '26/11/2026', month: '2026-11' }), TypeError);
+    await assert.rejects(store.join({ ...input('visitor-a'), site: '{x}' }), TypeError);
+    await assert.rejects(store.join({ ...input('visitor-a'), periods: { day: '2026-11-26', month: 'x' } }), TypeError);
+    await assert.rejects(store.join({ ...input('visitor-a'), psid: '' }), TypeError);
+    await assert.rejects(store.setTotals(SITE, { visits: -1 }), TypeError);
+    await assert.rejects(store.setTotals(SITE, { pageviews: 1.5 }), TypeError);
+    assert.deepEqual(await allKeys(admin), []);
+
+    const first = input('visitor-a');
+    await store.join(first);
+    await store.join({ ...input('member-1'), kind: 'member' });
+    await store.leave(SITE, first.psid, Date.now());
+    await store.setTotals(SITE, { visits: 10 });
+    const newsKeys = await allKeys(admin);
+    assert.ok(newsKeys.length > 0);
+    for (const key of newsKeys) assert.match(key, /^hc:\{news\}:/);
+    await store.join({ ...input('visitor-a'), site: 'sport' });
+    for (const key of await allKeys(admin)) assert.match(key, /^hc:\{(news|sport)\}:(inst|sess:[0-9a-f-]{36}|who|online|seen|last|tot|peak|day:2026-11-26|month:2026-11)$/);
+  });
+
+  it('tells other instances about changes, and ignores its own and malformed messages', async () => {
+    const [a, b] = [await open(), await open()];
+    const seenByA: string[] = [];
+    const seenByB: string[] = [];
+    a.onChange((site) => seenByA.push(site));
+    b.onChange((site) => seenByB.push(site));
+    for (const junk of ['null', '7', 'not json', '{"site":5}']) await admin.publish(`${PREFIX}:changes`, junk);
+    await a.join(input('visitor-a'));
+    await waitFor('the other instance to hear of the change', () => seenByB.includes(SITE), 2_000);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    assert.deepEqual(seenByA, [SITE], 'only its own local notification');
+    assert.deepEqual(seenByB, [SITE], 'one coalesced message');
+  });
+
+  // What another instance does to this one when this one's heartbeats stop, e.g. during a long pause.
+  const reapWhilePaused = (store: RedisStore) => new Scripts(admin).reap(new Keys(PREFIX).site(SITE), store.instanceId, Date.now());
+  const guestsOnline = async (store: RedisStore) => (await store.read(SITE, DAY)).online.guest;
+
+  it('re-joins its sessions without pageviews when its heartbeat finds it was reaped', async () => {
+    const store = await open({ presenceTtlMs: 300 });
+    await store.join(input('visitor-a'));
+    await reapWhilePaused(store);
+    assert.equal(await guestsOnline(store), 0);
+    await waitFor('the heartbeat to re-join', async () => (await guestsOnline(store)) === 1, 2_000);
+    assert.equal((await store.read(SITE, DAY)).pageviews.total, 1);
+  });
+
+  it('re-joins its sessions when a join finds it was reaped', async () => {
+    const store = await open();
+    await store.join(input('visitor-a'));
+    await reapWhilePaused(store);
+    await store.join(input('visitor-b'));
+    await waitFor('the resync', async () => (await guestsOnline(store)) === 2, 2_000);
+    assert.equal((await store.read(SITE, DAY)).pageviews.total, 2);
+  });
+
+  it('rejects creation when Redis is unreachable, and ping fails fast when Redis goes away', async () => {
+    const store = await open();
+    await store.ping();
+    await server.kill();
+    await assert.rejects(store.ping());
+    await assert.rejects(createRedisStore(storeOptions(server, { logger: { warn() {} } })));
+  });
+});

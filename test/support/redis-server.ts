@@ -1,0 +1,112 @@
+// A throwaway real redis-server for one test: free port, its own temp dir, no RDB snapshots.
+// Tests never touch a shared Redis (e.g. the one on 6379).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface RedisServerOptions {
+  /** Persist every write to an append-only file in the temp dir, so restart() keeps data. */
+  readonly appendonly?: boolean;
+}
+
+export interface RedisServer {
+  readonly url: string;
+  readonly port: number;
+  /** Shuts the server down and removes its temp dir. */
+  stop(): Promise<void>;
+  /** SIGKILL: a crash; the data dir stays for restart(). */
+  kill(): Promise<void>;
+  /** Shuts down (if running) and starts again on the same port and data dir. */
+  restart(): Promise<void>;
+}
+
+const START_TIMEOUT_MS = 5_000;
+const STOP_TIMEOUT_MS = 5_000;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+async function launch(port: number, dir: string, options: RedisServerOptions): Promise<ChildProcess> {
+  const args = [
+    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--daemonize', 'no',
+    '--appendonly', options.appendonly ? 'yes' : 'no', '--appendfsync', 'always', '--loglevel', 'notice',
+  ];
+  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error(`redis-server did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+    const fail = (error: Error) => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(new Error(`${error.message}\n${output}`));
+    };
+    child.on('error', (error: NodeJS.ErrnoException) =>
+      fail(error.code === 'ENOENT' ? new Error('redis-server is not installed: run `apt-get install -y redis-server`') : error),
+    );
+    child.on('exit', (code) => fail(new Error(`redis-server exited with code ${code} while starting`)));
+    const watch = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Ready to accept connections')) {
+        clearTimeout(timer);
+        child.removeAllListeners('exit');
+        child.stdout!.off('data', watch);
+        child.stdout!.resume(); // keep draining so the server never blocks on a full pipe
+        resolve(child);
+      }
+    };
+    child.stdout!.on('data', watch);
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  });
+}
+
+async function terminate(child: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> {
+  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+  await exited;
+  clearTimeout(timer);
+}
+
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
+  const dir = await mkdtemp(join(tmpdir(), 'headcount-redis-'));
+  let port = 0;
+  let child: ChildProcess | undefined;
+  // Another process may take the free port before redis-server binds it: try a few.
+  for (let attempt = 1; child === undefined; attempt++) {
+    port = await freePort();
+    try {
+      child = await launch(port, dir, options);
+    } catch (error) {
+      if (attempt === 3 || !String(error).includes('Address already in use')) {
+        await rm(dir, { recursive: true, force: true });
+        throw error;
+      }
+    }
+  }
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    async stop() {
+      await terminate(child, 'SIGTERM');
+      await rm(dir, { recursive: true, force: true });
+    },
+    async kill() {
+      await terminate(child, 'SIGKILL');
+    },
+    async restart() {
+      await terminate(child, 'SIGTERM');
+      child = await launch(port, dir, options);
+    },
+  };
+}
