@@ -40,8 +40,9 @@ function memberIdentity(site: Site, memberId: string): string {
   return createHmac('sha256', keyOf(site)).update(`member:${memberId}`).digest('base64url').slice(0, 22);
 }
 
-/** Verifies a member token for this site and returns the member's pseudonymous identity. */
-export async function verifyMemberToken(site: Site, token: string, now: number): Promise<string> {
+/** Verifies a member token for this site and returns the member's pseudonymous identity. Tokens must be
+ * short-lived: one that stays valid longer than maxLifetimeMs from now is refused, so a leaked token soon dies. */
+export async function verifyMemberToken(site: Site, token: string, now: number, maxLifetimeMs: number): Promise<string> {
   let payload;
   let header;
   try {
@@ -55,6 +56,9 @@ export async function verifyMemberToken(site: Site, token: string, now: number):
     throw reason(error, 'member token');
   }
   if (header.typ === TICKET_TYPE) throw new MemberTokenError('member token malformed (a resume ticket is not a member token)');
+  if (payload.exp! * 1000 - now > maxLifetimeMs) {
+    throw new MemberTokenError(`member token lifetime too long (expire within ${Math.round(maxLifetimeMs / 1000)} s)`);
+  }
   if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 256) {
     throw new MemberTokenError('member token claim "sub" invalid');
   }

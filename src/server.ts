@@ -2,11 +2,14 @@
 // main.ts (or a test) opens it before and closes it after.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { addressResolver } from './client-address.js';
 import type { Config } from './config.js';
 import { createApp } from './http/app.js';
 import { clientRoutes } from './http/routes/client.js';
 import type { Logger } from './logger.js';
-import { createMetrics, type SiteFigures } from './metrics/metrics.js';
+import { instrumentStore } from './metrics/instrumented-store.js';
+import { createMetrics } from './metrics/metrics.js';
+import { siteFiguresReader } from './metrics/site-figures.js';
 import { CloseCode } from './protocol.js';
 import type { SiteRegistry } from './sites.js';
 import { createStatsReader } from './stats.js';
@@ -32,18 +35,16 @@ export interface RunningServer {
 }
 
 export async function startServer(deps: ServerDeps): Promise<RunningServer> {
-  const { config, sites, store, clock, logger } = deps;
+  const { config, sites, clock, logger } = deps;
+  // Scrapes read the figures through `stats` (defined below), only once the server is up.
+  const metrics = createMetrics(() => siteFigures());
+  // Every store call of this server (pages, API, scrapes, readiness) is timed and its failures counted.
+  const store = instrumentStore(deps.store, metrics);
   const stats = createStatsReader(store, clock, STATS_MAX_AGE_MS);
-  const metrics = createMetrics(() =>
-    Promise.all(
-      sites.all().map(async (site): Promise<SiteFigures> => {
-        const counts = await stats.read(site);
-        return { site: site.id, guest: counts.online.guests, member: counts.online.members, bot: counts.online.bots, visits: counts.visits.total, pageviews: counts.pageviews.total, peak: counts.peak.online };
-      }),
-    ),
-  );
+  const siteFigures = siteFiguresReader(sites, stats);
+  const addressOf = addressResolver(config.trustProxy);
   const logError = (error: unknown) => logger.error({ err: error }, 'request failed');
-  const app = createApp({ sites, store, stats, metrics, adminToken: config.adminToken, logError, extra: [clientRoutes(sites, stats)] });
+  const app = createApp({ sites, store, stats, metrics, adminToken: config.adminToken, metricsToken: config.metricsToken, trustProxy: config.trustProxy, httpRequestsPerMinute: config.httpRequestsPerMinute, logError, extra: [clientRoutes(sites, stats)] });
   const server = createServer(app);
   const transport = attachTransport(server, {
     sites,
@@ -56,6 +57,10 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     pushCoalesceMs: config.pushCoalesceMs,
     ticketTtlMs: config.visitWindowMs,
+    memberTokenMaxLifetimeMs: config.memberTokenMaxLifetimeMs,
+    maxSocketsPerIp: config.maxSocketsPerIp,
+    maxMessagesPerMinute: config.maxMessagesPerMinute,
+    addressOf,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -9,6 +9,8 @@ export interface Site {
   readonly memberSecret: string;
   readonly timeZone: string;
   readonly public: boolean;
+  /** Identify guests by a daily-salted hash of address and user agent instead of the id the page stores. */
+  readonly cookieless: boolean;
 }
 
 export interface SiteRegistry {
@@ -34,6 +36,7 @@ export const DEMO_SITE: Site = Object.freeze({
   memberSecret: 'demo-member-secret-for-local-testing-only',
   timeZone: 'Asia/Ho_Chi_Minh',
   public: true,
+  cookieless: false,
 });
 
 function isTimeZone(zone: string): boolean {
@@ -70,7 +73,9 @@ function parseSite(raw: unknown, where: string): Site {
   }
   const isPublic = entry.public ?? true;
   if (typeof isPublic !== 'boolean') throw new SitesError(`${at}: public must be true or false`);
-  return Object.freeze({ id, origins: Object.freeze([...origins] as string[]), memberSecret, timeZone, public: isPublic });
+  const cookieless = entry.cookieless ?? false;
+  if (typeof cookieless !== 'boolean') throw new SitesError(`${at}: cookieless must be true or false`);
+  return Object.freeze({ id, origins: Object.freeze([...origins] as string[]), memberSecret, timeZone, public: isPublic, cookieless });
 }
 
 export function parseSites(json: unknown): SiteRegistry {

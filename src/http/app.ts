@@ -1,10 +1,12 @@
 // Express app without listen(): the server module owns the port, tests can mount it anywhere.
+import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type Router } from 'express';
+import { rateLimit } from 'express-rate-limit';
 import type { Metrics } from '../metrics/metrics.js';
 import type { SiteRegistry } from '../sites.js';
 import type { StatsReader } from '../stats.js';
 import type { Store } from '../store/store.js';
-import { errorHandler, notFound } from './errors.js';
+import { errorHandler, notFound, sendError } from './errors.js';
 import { adminRoutes } from './routes/admin.js';
 import { healthRoutes } from './routes/health.js';
 import { statsRoutes } from './routes/stats.js';
@@ -15,6 +17,11 @@ export interface AppDeps {
   stats: StatsReader;
   metrics: Metrics;
   adminToken: string | undefined;
+  /** When set, /metrics answers only `Authorization: Bearer METRICS_TOKEN`. */
+  metricsToken?: string | undefined;
+  /** Same setting as TRUST_PROXY, so req.ip (the rate limit key) is the reader, not the proxy. */
+  trustProxy: boolean | number | string[];
+  httpRequestsPerMinute: number;
   logError: (error: unknown) => void;
   /** Further routes (client assets, demo page) mounted before the 404 handler. */
   extra?: Router[];
@@ -23,10 +30,32 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', deps.trustProxy);
+  app.use(
+    '/api',
+    rateLimit({
+      windowMs: 60_000,
+      limit: deps.httpRequestsPerMinute,
+      standardHeaders: 'draft-7',
+      legacyHeaders: false,
+      handler: (_req, res) => {
+        deps.metrics.sessionsRejected.inc({ reason: 'http_rate_limit' });
+        sendError(res, 429, `more than ${deps.httpRequestsPerMinute} API requests per minute from one address`);
+      },
+    }),
+  );
   app.use(healthRoutes(deps.store));
   app.use(statsRoutes(deps.sites, deps.stats));
   app.use(adminRoutes(deps.sites, deps.store, deps.adminToken));
-  app.get('/metrics', async (_req, res, next) => {
+  // Digests compare in the same time whatever the guess's length.
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  const metricsDigest = deps.metricsToken === undefined ? undefined : digest(deps.metricsToken);
+  app.get('/metrics', async (req, res, next) => {
+    const bearer = /^Bearer (.+)$/.exec(req.get('authorization') ?? '')?.[1];
+    if (metricsDigest && !(bearer !== undefined && timingSafeEqual(digest(bearer), metricsDigest))) {
+      res.set('WWW-Authenticate', 'Bearer');
+      return sendError(res, 401, 'missing or wrong metrics token (Authorization: Bearer METRICS_TOKEN)');
+    }
     try {
       res.set('Content-Type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
     } catch (error) {

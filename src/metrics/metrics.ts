@@ -1,15 +1,32 @@
 // One dedicated registry (not prom-client's global) so each server, and each test, has its own.
 // Every metric's name and help lives here; labels stay bounded: configured sites and fixed reasons only.
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-export type RejectReason =
-  | 'unknown_site'
-  | 'origin'
-  | 'bad_message'
-  | 'member_token'
-  | 'wrong_site'
-  | 'hello_timeout'
-  | 'store_error';
+export const REJECT_REASONS = [
+  'unknown_site',
+  'origin',
+  'bad_message',
+  'member_token',
+  'wrong_site',
+  'hello_timeout',
+  'store_error',
+  'address_limit',
+  'message_rate',
+  'http_rate_limit',
+] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
+
+/** The `command` label of the store metrics: one per Store method that talks to the store. */
+export const STORE_COMMANDS = ['join', 'leave', 'read', 'set_totals', 'daily_salt', 'ping'] as const;
+export type StoreCommand = (typeof STORE_COMMANDS)[number];
+
+/** A scrape waits this long for the per-site figures, then answers without them (headcount_store_up 0). */
+const SITE_FIGURES_TIMEOUT_MS = 2_000;
+
+// Redis answers in well under a millisecond on a LAN and the embedded store in microseconds;
+// the upper buckets catch a struggling store before readiness (1 s) fails.
+const STORE_LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
 export interface SiteFigures {
   site: string;
@@ -28,27 +45,43 @@ export interface Metrics {
   readonly sessionsRejected: Counter<'reason'>;
   readonly messagesReceived: Counter<'type'>;
   readonly pushesSent: Counter;
+  readonly storeCommandDuration: Histogram<'command'>;
+  readonly storeErrors: Counter<'command'>;
+}
+
+/**
+ * prom-client's defaults, less the three gauges named `*_total` (active handles, requests and
+ * resources summed over types): `promtool check metrics` rejects `_total` on a non-counter, and
+ * the per-type gauges of the same name without `_total` carry the same figures.
+ */
+function registerDefaultMetrics(registry: Registry): void {
+  const defaults = new Registry();
+  collectDefaultMetrics({ register: defaults });
+  for (const { name } of defaults.getMetricsAsArray()) {
+    const metric = defaults.getSingleMetric(name)!;
+    if (name.endsWith('_total') && !(metric instanceof Counter)) continue;
+    registry.registerMetric(metric);
+  }
 }
 
 /** `siteFigures` is read at scrape time from the store, so every instance reports the same figures. */
 export function createMetrics(siteFigures: () => Promise<SiteFigures[]>): Metrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  registerDefaultMetrics(registry);
 
-  // All per-site series come from one store read per scrape, shared by the collect() callbacks below.
+  // registry.metrics() calls every collect() in the same tick, so the per-site series of one
+  // scrape share one store read; it is dropped once settled so the next scrape reads afresh.
   let scrape: Promise<SiteFigures[] | undefined> | undefined;
   const figures = () => {
-    scrape ??= siteFigures().then(
-      (list) => list,
-      () => undefined,
-    );
-    const current = scrape;
-    setTimeout(() => { if (scrape === current) scrape = undefined; }, 250).unref();
-    return current;
+    scrape ??= Promise.race([siteFigures(), sleep(SITE_FIGURES_TIMEOUT_MS, undefined, { ref: false })])
+      .catch(() => undefined)
+      .finally(() => (scrape = undefined));
+    return scrape;
   };
   const fill = async <M extends { reset(): void }>(metric: M, set: (metric: M, f: SiteFigures) => void) => {
+    const list = await figures();
     metric.reset();
-    for (const f of (await figures()) ?? []) set(metric, f);
+    for (const f of list ?? []) set(metric, f);
   };
 
   const online: Gauge<'site' | 'kind'> = new Gauge({
@@ -90,6 +123,32 @@ export function createMetrics(siteFigures: () => Promise<SiteFigures[]>): Metric
     collect: async () => storeUp.set((await figures()) ? 1 : 0),
   });
 
+  const sessionsRejected = new Counter({
+    name: 'headcount_sessions_rejected_total',
+    help: 'Connections or page sessions refused on this instance, by reason',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  const storeCommandDuration = new Histogram({
+    name: 'headcount_store_command_duration_seconds',
+    help: 'Time a store command took on this instance, failed ones included',
+    labelNames: ['command'] as const,
+    buckets: STORE_LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const storeErrors = new Counter({
+    name: 'headcount_store_errors_total',
+    help: 'Store commands that failed on this instance',
+    labelNames: ['command'] as const,
+    registers: [registry],
+  });
+  // Series of the fixed label sets exist from the start, so rate() and the dashboard see them at 0.
+  for (const reason of REJECT_REASONS) sessionsRejected.inc({ reason }, 0);
+  for (const command of STORE_COMMANDS) {
+    storeCommandDuration.zero({ command });
+    storeErrors.inc({ command }, 0);
+  }
+
   return {
     registry,
     openSockets: new Gauge({ name: 'headcount_open_sockets', help: 'WebSocket connections open on this instance', registers: [registry] }),
@@ -99,12 +158,7 @@ export function createMetrics(siteFigures: () => Promise<SiteFigures[]>): Metric
       labelNames: ['site'] as const,
       registers: [registry],
     }),
-    sessionsRejected: new Counter({
-      name: 'headcount_sessions_rejected_total',
-      help: 'Connections or page sessions refused on this instance, by reason',
-      labelNames: ['reason'] as const,
-      registers: [registry],
-    }),
+    sessionsRejected,
     messagesReceived: new Counter({
       name: 'headcount_messages_received_total',
       help: 'Valid WebSocket messages received on this instance, by type',
@@ -112,5 +166,7 @@ export function createMetrics(siteFigures: () => Promise<SiteFigures[]>): Metric
       registers: [registry],
     }),
     pushesSent: new Counter({ name: 'headcount_count_pushes_sent_total', help: 'Live count messages sent to subscribed sockets', registers: [registry] }),
+    storeCommandDuration,
+    storeErrors,
   };
 }

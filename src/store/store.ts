@@ -62,6 +62,9 @@ export interface Store {
   read(site: string, periods: Periods): Promise<StoreCounts>;
   /** Sets lifetime totals, e.g. when a site moves from its old counter. */
   setTotals(site: string, totals: StartingTotals): Promise<void>;
+  /** Cookieless mode: the random salt of a site's day, the same on every instance, made on first use
+   * and deleted 48 hours later so yesterday's visitor hashes cannot be recomputed. */
+  dailySalt(site: string, day: string, now: number): Promise<string>;
   /** Resolves when the store can serve requests; rejects otherwise. */
   ping(): Promise<void>;
   /** Called with a site id whenever its counts may have changed, on this instance or another. */

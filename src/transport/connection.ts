@@ -8,6 +8,8 @@ import { CloseCode, parseClientMessage, ProtocolError, type HelloMessage, type K
 import type { Site } from '../sites.js';
 import type { Store } from '../store/store.js';
 import type { Broadcaster } from './broadcaster.js';
+import type { CookielessIdentity } from './cookieless.js';
+import { TokenBucket } from './rate-limit.js';
 
 export interface ConnectionDeps {
   store: Store;
@@ -19,8 +21,18 @@ export interface ConnectionDeps {
   heartbeatIntervalMs: number;
   /** How long a member's resume ticket stays valid: as long as a closed page session can resume. */
   ticketTtlMs: number;
+  memberTokenMaxLifetimeMs: number;
+  maxMessagesPerMinute: number;
+  cookieless: CookielessIdentity;
   /** Open page sessions on this instance by site and psid, so a reconnect replaces the stale socket. */
   held: Map<string, Connection>;
+}
+
+/** What the upgrade request told about the client; the address is used in memory only. */
+export interface ClientInfo {
+  automated: boolean;
+  address: string;
+  userAgent: string;
 }
 
 interface PageSession {
@@ -34,6 +46,7 @@ export class Connection {
   private closed = false;
   private queue: Promise<void> = Promise.resolve();
   private helloTimer: NodeJS.Timeout | undefined;
+  private readonly bucket: TokenBucket;
   /** Hidden tabs stay online; visibility is kept for idle reporting. */
   visibility: Visibility = 'visible';
   alive = true;
@@ -41,9 +54,11 @@ export class Connection {
   constructor(
     readonly socket: WebSocket,
     readonly site: Site,
-    private readonly automated: boolean,
+    private readonly client: ClientInfo,
     private readonly deps: ConnectionDeps,
   ) {
+    // Bursts of a quarter of the per-minute allowance pass; the steady rate is the allowance.
+    this.bucket = new TokenBucket(Math.max(10, Math.ceil(deps.maxMessagesPerMinute / 4)), deps.maxMessagesPerMinute / 60_000, deps.clock());
     this.helloTimer = setTimeout(() => this.refuse(CloseCode.helloTimeout, 'hello_timeout', `no hello within ${deps.helloTimeoutMs} ms`), deps.helloTimeoutMs);
     socket.on('message', (data, isBinary) => this.receive(data, isBinary));
     socket.on('pong', () => (this.alive = true));
@@ -53,6 +68,7 @@ export class Connection {
   private receive(data: WebSocket.RawData, isBinary: boolean): void {
     this.alive = true;
     if (this.closed) return;
+    if (!this.bucket.take(this.deps.clock())) return this.refuse(CloseCode.rateLimited, 'message_rate', `more than ${this.deps.maxMessagesPerMinute} messages per minute`);
     if (isBinary) return this.refuse(CloseCode.badMessage, 'bad_message', 'binary frames are not part of the protocol');
     let message;
     try {
@@ -91,14 +107,15 @@ export class Connection {
     if (hello.site !== this.site.id) return this.refuse(CloseCode.wrongSite, 'wrong_site', 'hello site differs from the connection site');
     this.clearHelloTimer();
     let identity = hello.vid;
-    let kind: Kind = hello.bot || this.automated ? 'bot' : 'guest';
+    let kind: Kind = hello.bot || this.client.automated ? 'bot' : 'guest';
     const now = this.deps.clock();
+    if (kind === 'guest' && this.site.cookieless) identity = await this.deps.cookieless(this.site, this.client.address, this.client.userAgent, now);
     try {
       if (hello.ticket !== undefined) {
         identity = await verifyTicket(this.site, hello.ticket, hello.psid, now);
         kind = 'member';
       } else if (hello.member !== undefined) {
-        identity = await verifyMemberToken(this.site, hello.member, now);
+        identity = await verifyMemberToken(this.site, hello.member, now, this.deps.memberTokenMaxLifetimeMs);
         kind = 'member';
       }
     } catch (error) {

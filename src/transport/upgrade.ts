@@ -21,7 +21,7 @@ export function admit(request: IncomingMessage, sites: SiteRegistry): Admission 
   return { ok: true, site };
 }
 
-const STATUS_TEXT: Record<number, string> = { 403: 'Forbidden', 404: 'Not Found' };
+const STATUS_TEXT: Record<number, string> = { 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests' };
 
 /** Answers a refused upgrade with a plain HTTP response and a JSON body, then closes the TCP socket. */
 export function refuseUpgrade(socket: Duplex, status: number, error: string): void {

@@ -3,6 +3,7 @@
 import type { Server } from 'node:http';
 import { isbot } from 'isbot';
 import { WebSocketServer } from 'ws';
+import type { AddressOf } from '../client-address.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { MAX_MESSAGE_BYTES } from '../protocol.js';
 import type { SiteRegistry } from '../sites.js';
@@ -10,6 +11,7 @@ import type { Store } from '../store/store.js';
 import type { StatsReader } from '../stats.js';
 import { createBroadcaster } from './broadcaster.js';
 import { Connection } from './connection.js';
+import { cookielessIdentities } from './cookieless.js';
 import { admit, refuseUpgrade } from './upgrade.js';
 
 export interface TransportOptions {
@@ -23,6 +25,10 @@ export interface TransportOptions {
   heartbeatIntervalMs: number;
   pushCoalesceMs: number;
   ticketTtlMs: number;
+  memberTokenMaxLifetimeMs: number;
+  maxSocketsPerIp: number;
+  maxMessagesPerMinute: number;
+  addressOf: AddressOf;
 }
 
 export interface Transport {
@@ -41,7 +47,9 @@ export function attachTransport(server: Server, options: TransportOptions): Tran
     const site = sites.get(siteId);
     if (site) broadcaster.changed(site);
   });
-  const deps = { ...options, broadcaster, held: new Map<string, Connection>() };
+  const deps = { ...options, broadcaster, cookieless: cookielessIdentities(store), held: new Map<string, Connection>() };
+  // Open sockets per client address; entries go when their last socket closes, so the map stays bounded.
+  const perAddress = new Map<string, number>();
 
   server.on('upgrade', (request, socket, head) => {
     socket.on('error', () => socket.destroy());
@@ -50,8 +58,22 @@ export function attachTransport(server: Server, options: TransportOptions): Tran
       metrics.sessionsRejected.inc({ reason: admission.reason });
       return refuseUpgrade(socket, admission.status, admission.error);
     }
+    const address = options.addressOf(request);
+    const open = perAddress.get(address) ?? 0;
+    if (open >= options.maxSocketsPerIp) {
+      metrics.sessionsRejected.inc({ reason: 'address_limit' });
+      return refuseUpgrade(socket, 429, `too many open connections from one address (limit ${options.maxSocketsPerIp})`);
+    }
+    perAddress.set(address, open + 1);
+    const release = () => {
+      const left = (perAddress.get(address) ?? 1) - 1;
+      if (left > 0) perAddress.set(address, left);
+      else perAddress.delete(address);
+    };
+    socket.once('close', release);
     wss.handleUpgrade(request, socket, head, (ws) => {
-      const connection = new Connection(ws, admission.site, isbot(request.headers['user-agent']), deps);
+      const userAgent = request.headers['user-agent'] ?? '';
+      const connection = new Connection(ws, admission.site, { automated: isbot(userAgent), address, userAgent }, deps);
       connections.add(connection);
       metrics.openSockets.inc();
       ws.on('close', () => {

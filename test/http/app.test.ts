@@ -121,3 +121,20 @@ describe('HTTP API without ADMIN_TOKEN', () => {
     }
   });
 });
+
+describe('HTTP API rate limit', () => {
+  it('answers 429 with JSON past the per-address limit, and counts it', async () => {
+    const hc = await startInProcess({ HTTP_REQUESTS_PER_MINUTE: '5' });
+    try {
+      const statuses = [];
+      for (let i = 0; i < 7; i++) statuses.push((await hc.stats()).status);
+      assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429]);
+      const res = await hc.stats();
+      assert.match(res.body.error, /more than 5 API requests per minute/);
+      const metrics = await (await fetch(`http://127.0.0.1:${hc.server.port}/metrics`)).text();
+      assert.match(metrics, /headcount_sessions_rejected_total\{reason="http_rate_limit"\} 3/);
+    } finally {
+      await hc.stop();
+    }
+  });
+});

@@ -210,6 +210,18 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
       assert.ok(changed.includes(site));
     });
 
+    it('gives one daily salt per site and day, kept across a restart', async () => {
+      const salt = await store.dailySalt(site, DAY.day, now);
+      assert.match(salt, /^[A-Za-z0-9_-]{16,}$/);
+      const [again, concurrent] = await Promise.all([store.dailySalt(site, DAY.day, now + MINUTE), store.dailySalt(site, DAY.day, now)]);
+      assert.deepEqual([again, concurrent], [salt, salt]);
+      assert.notEqual(await store.dailySalt(site, NEXT_DAY.day, now), salt, 'another day');
+      assert.notEqual(await store.dailySalt('other-site', DAY.day, now), salt, 'another site');
+      await store.close();
+      store = await harness.open(options());
+      assert.equal(await store.dailySalt(site, DAY.day, now + MINUTE), salt);
+    });
+
     it('ends its page sessions on close and keeps totals and resumable sessions across a restart', async () => {
       const id = psid();
       await join('visitor-a', 'guest', id);

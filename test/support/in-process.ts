@@ -1,4 +1,4 @@
-// Starts the server in this process on the embedded store with a movable clock, for protocol tests.
+// Starts the server in this process, for protocol and abuse tests.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { createLogger } from '../../src/logger.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { loadSites, type SiteRegistry } from '../../src/sites.js';
 import { openMemoryStore } from '../../src/store/memory/memory-store.js';
+import { createRedisStore } from '../../src/store/redis/redis-store.js';
 import type { Store } from '../../src/store/store.js';
 
 export interface InProcess {
@@ -20,14 +21,18 @@ export interface InProcess {
   stop(): Promise<void>;
 }
 
+/** Starts the server in this process with a movable clock: on the embedded store, or on Redis when env has REDIS_URL. */
 export async function startInProcess(env: Record<string, string> = {}): Promise<InProcess> {
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', ...env });
   const sites = loadSites(config.sitesFile);
   const dataDir = mkdtempSync(join(tmpdir(), 'headcount-test-'));
   let offset = 0;
   const clock = () => Date.now() + offset;
-  const store = await openMemoryStore({ visitWindowMs: config.visitWindowMs, clock, dataDir });
-  const server = await startServer({ config, sites, store, clock, logger: createLogger('silent') });
+  const common = { visitWindowMs: config.visitWindowMs, clock };
+  const store = config.redis
+    ? await createRedisStore({ ...common, redis: config.redis, keyPrefix: config.keyPrefix, sites: sites.all().map((s) => s.id), presenceTtlMs: config.presenceTtlMs })
+    : await openMemoryStore({ ...common, dataDir });
+  const server = await startServer({ config, sites, store, clock, logger: createLogger(env.LOG_LEVEL ?? 'silent') });
   return {
     server,
     store,

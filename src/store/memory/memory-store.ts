@@ -1,6 +1,7 @@
 // The embedded store (default without REDIS_URL, one instance): every site's presence and totals in
 // memory. Each mutation is a record that is applied here and then journaled, so a restart replays the
 // same records through the same code; semantics match the Redis store (see store.ts and its contract).
+import { randomBytes } from 'node:crypto';
 import type { JoinInput, JoinResult, Kind, Periods, StartingTotals, Store, StoreCounts, StoreOptions } from '../store.js';
 import { openJournal, type Journal, type Logger } from './journal.js';
 
@@ -16,7 +17,8 @@ export interface MemoryStoreOptions extends StoreOptions {
 type JoinRecord = { o: 'j'; s: string; p: string; t: string; n: number; d: string; m: string };
 type LeaveRecord = { o: 'l'; s: string; p: string; n: number };
 type TotalsRecord = { o: 't'; s: string; v?: number | undefined; pv?: number | undefined };
-export type StoreRecord = JoinRecord | LeaveRecord | TotalsRecord;
+type SaltRecord = { o: 's'; s: string; d: string; v: string; n: number };
+export type StoreRecord = JoinRecord | LeaveRecord | TotalsRecord | SaltRecord;
 
 interface Counter {
   visits: number;
@@ -36,6 +38,12 @@ interface SiteSnapshot {
   open: [string, string][];
   closed: [string, number][];
   last: [string, number][];
+  salts?: [string, Salt][];
+}
+
+interface Salt {
+  value: string;
+  at: number;
 }
 
 interface StateSnapshot {
@@ -54,6 +62,7 @@ export interface EntryCounts {
 const DEFAULT_JOURNAL_LIMIT = 8 * 1024 * 1024;
 const KEEP_DAYS = 62;
 const KEEP_MONTHS = 25;
+const SALT_LIFETIME_MS = 48 * 3_600_000;
 const NOTHING: JoinResult = Object.freeze({ pageview: false, visit: false });
 const TAG_PREFIX: Record<Kind, string> = { guest: 'g', member: 'm', bot: 'b' };
 const KIND_OF_PREFIX: Record<string, Kind> = { g: 'guest', m: 'member', b: 'bot' };
@@ -101,6 +110,8 @@ class SiteState {
   readonly days = new Map<string, Counter>();
   readonly months = new Map<string, Counter>();
   private peak: Peak = { online: 0, at: null };
+  /** Cookieless mode's daily salts by day, deleted 48 hours after they were made. */
+  private readonly salts = new Map<string, Salt>();
 
   constructor(private readonly windowMs: number) {}
 
@@ -112,6 +123,7 @@ class SiteState {
     for (const [key, counter] of snapshot.months) site.months.set(key, counter);
     for (const [psid, at] of snapshot.closed) site.closed.set(psid, at);
     for (const [tag, at] of snapshot.last) site.last.set(tag, at);
+    for (const [day, salt] of snapshot.salts ?? []) site.salts.set(day, salt);
     for (const [psid, tag] of snapshot.open) {
       site.open.set(psid, tag);
       site.addTag(tag, 1);
@@ -156,6 +168,19 @@ class SiteState {
     return tag;
   }
 
+  /** The day's salt, after deleting every salt older than 48 hours. */
+  salt(day: string, now: number): string | undefined {
+    for (const [key, salt] of this.salts) if (now - salt.at > SALT_LIFETIME_MS) this.salts.delete(key);
+    return this.salts.get(day)?.value;
+  }
+
+  /** Keeps the first salt made for a day: returns whether this one was stored. */
+  addSalt(day: string, salt: Salt): boolean {
+    if (this.salts.has(day)) return false;
+    this.salts.set(day, salt);
+    return true;
+  }
+
   setTotals(visits: number | undefined, pageviews: number | undefined): void {
     this.totals = { visits: visits ?? this.totals.visits, pageviews: pageviews ?? this.totals.pageviews };
   }
@@ -181,6 +206,7 @@ class SiteState {
       open: [...this.open].filter(([, tag]) => kindOf(tag) !== 'bot'),
       closed: [...this.closed],
       last: [...this.last],
+      salts: [...this.salts],
     };
   }
 
@@ -232,6 +258,14 @@ class MemoryState {
     return (this.sites.get(site) ?? this.empty).read(periods);
   }
 
+  salt(site: string, day: string, now: number): string | undefined {
+    return this.sites.get(site)?.salt(day, now);
+  }
+
+  addSalt(record: SaltRecord): boolean {
+    return this.site(record.s).addSalt(record.d, { value: record.v, at: record.n });
+  }
+
   leaveAll(now: number): void {
     for (const site of this.sites.values()) for (const psid of site.open.keys()) site.leave(psid, now);
   }
@@ -248,6 +282,7 @@ class MemoryState {
     for (const record of records) {
       if (record.o === 'j') this.join(record);
       else if (record.o === 'l') this.leave(record);
+      else if (record.o === 's') this.addSalt(record);
       else this.setTotals(record);
     }
     // Open sessions died with the previous process: end them so their pages can resume.
@@ -325,6 +360,15 @@ export class MemoryStore implements Store {
     this.state.setTotals(record);
     this.notify(site);
     await this.journal.append(record);
+  }
+
+  async dailySalt(site: string, day: string, now: number): Promise<string> {
+    this.checkWritable();
+    const existing = this.state.salt(site, day, now);
+    if (existing !== undefined) return existing;
+    const record: SaltRecord = { o: 's', s: site, d: day, v: randomBytes(24).toString('base64url'), n: now };
+    if (this.state.addSalt(record)) await this.journal.append(record);
+    return this.state.salt(site, day, now)!;
   }
 
   async ping(): Promise<void> {

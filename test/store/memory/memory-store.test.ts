@@ -221,3 +221,21 @@ describe('memory store on disk', () => {
     await store.close();
   });
 });
+
+describe('memory store salts', () => {
+  it('deletes a daily salt 48 hours after it was made', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'headcount-salt-'));
+    let now = Date.UTC(2026, 10, 26);
+    const store = await openMemoryStore({ dataDir, visitWindowMs: 30 * 60_000, clock: () => now });
+    try {
+      const salt = await store.dailySalt('s', '2026-11-26', now);
+      now += 47 * 3_600_000;
+      assert.equal(await store.dailySalt('s', '2026-11-26', now), salt);
+      now += 2 * 3_600_000;
+      assert.notEqual(await store.dailySalt('s', '2026-11-26', now), salt, 'a new salt once the old one is deleted');
+    } finally {
+      await store.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
