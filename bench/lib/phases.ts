@@ -1,0 +1,24 @@
+// Steps several measurements share.
+import type { BenchContext } from './context.js';
+import type { SocketMode } from './messages.js';
+import { sleep } from './numbers.js';
+import { rssBytes, type ServerProcess } from './processes.js';
+
+const WARM_UP_SOCKETS = 200;
+
+/** Runs the server's socket code paths once (JIT, lazy modules, pools), so "idle" means ready to serve. */
+export async function warmUp(ctx: BenchContext, server: ServerProcess, mode: SocketMode): Promise<void> {
+  await ctx.pool.open(server.wsUrl, mode, WARM_UP_SOCKETS);
+  await ctx.pool.closeAll();
+  await sleep(1_000);
+}
+
+/** RSS once it has settled: the median of five samples over two seconds. */
+export async function settledRss(server: ServerProcess): Promise<number> {
+  const samples: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    await sleep(500);
+    samples.push(rssBytes(server.pid()));
+  }
+  return samples.sort((a, b) => a - b)[2]!;
+}

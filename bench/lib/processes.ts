@@ -1,0 +1,129 @@
+// Servers under test, each its own process so its RSS is its own: the real Headcount (src/main.ts,
+// through test/support/headcount.ts) and the baselines in bench/baselines/. Every process started
+// here is killed when the runner exits, whatever way it exits.
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Counts } from '../../src/protocol.js';
+import { startHeadcount } from '../../test/support/headcount.js';
+
+const START_TIMEOUT_MS = 20_000;
+const STOP_TIMEOUT_MS = 15_000;
+
+export interface ServerProcess {
+  readonly port: number;
+  /** http://127.0.0.1:PORT */
+  readonly url: string;
+  /** ws://127.0.0.1:PORT/ws?site=demo */
+  readonly wsUrl: string;
+  pid(): number;
+  /** SIGTERM, wait for the exit, start again on the same port. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const running = new Set<() => void>();
+process.on('exit', () => running.forEach((kill) => kill()));
+
+/** Registers a synchronous kill to run if the runner exits while the process still runs. */
+export function killOnExit(kill: () => void): () => void {
+  running.add(kill);
+  return () => running.delete(kill);
+}
+
+/** Resident set size of a process, from /proc/PID/status (VmRSS). */
+export function rssBytes(pid: number): number {
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!match) throw new Error(`no VmRSS for process ${pid}`);
+  return Number(match[1]) * 1_024;
+}
+
+function urls(port: number) {
+  return { port, url: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}/ws?site=demo` };
+}
+
+async function exited(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exit = once(child, 'exit');
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+  await exit;
+  clearTimeout(timer);
+}
+
+export interface HeadcountOptions {
+  redisUrl: string;
+  /** Its own key prefix per measurement, so measurements sharing one Redis never see each other. */
+  keyPrefix: string;
+  env?: Record<string, string>;
+}
+
+/** The real service as `npm start` runs it, with the per-address limits raised for one-address load. */
+export async function startHeadcountServer(options: HeadcountOptions): Promise<ServerProcess> {
+  const handle = await startHeadcount({
+    env: {
+      REDIS_URL: options.redisUrl,
+      KEY_PREFIX: options.keyPrefix,
+      MAX_SOCKETS_PER_IP: '1000000',
+      HTTP_REQUESTS_PER_MINUTE: '10000000',
+      LOG_LEVEL: 'error',
+      ...options.env,
+    },
+  });
+  const forget = killOnExit(() => handle.child.kill('SIGKILL'));
+  return {
+    ...urls(handle.port),
+    pid: () => handle.child.pid!,
+    restart: () => handle.restart('SIGTERM'),
+    async stop() {
+      await handle.stop('SIGTERM');
+      await handle.dispose();
+      forget();
+    },
+  };
+}
+
+/** A baseline from bench/baselines/ (it sends {port} over IPC once listening), on PORT or a free port. */
+export async function startBaseline(script: string, env: Record<string, string> = {}): Promise<ServerProcess> {
+  const path = fileURLToPath(new URL(`../baselines/${script}`, import.meta.url));
+  const launch = async (port: number) => {
+    const child = fork(path, [], { execArgv: ['--import', 'tsx'], env: { PATH: process.env.PATH ?? '', PORT: String(port), ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const timer = setTimeout(() => child.kill('SIGKILL'), START_TIMEOUT_MS);
+    const [message] = (await Promise.race([once(child, 'message'), once(child, 'exit').then(() => [undefined])])) as [{ port: number } | undefined];
+    clearTimeout(timer);
+    if (!message) throw new Error(`${script} exited before listening`);
+    return { child, port: message.port };
+  };
+  let current = await launch(0);
+  const forget = killOnExit(() => current.child.kill('SIGKILL'));
+  return {
+    ...urls(current.port),
+    pid: () => current.child.pid!,
+    async restart() {
+      await exited(current.child, 'SIGTERM');
+      current = await launch(current.port);
+    },
+    async stop() {
+      await exited(current.child, 'SIGTERM');
+      forget();
+    },
+  };
+}
+
+/** GET /api/sites/demo/stats of a Headcount process. */
+export async function readStats(server: ServerProcess): Promise<Counts> {
+  const response = await fetch(`${server.url}/api/sites/demo/stats`, { signal: AbortSignal.timeout(5_000) });
+  if (!response.ok) throw new Error(`stats API answered ${response.status}: ${await response.text()}`);
+  return (await response.json()) as Counts;
+}
+
+/** Runs `use` against a server once it has started, and stops the server whatever happens. */
+export async function withServer<T>(starting: Promise<ServerProcess>, use: (server: ServerProcess) => Promise<T>): Promise<T> {
+  const server = await starting;
+  try {
+    return await use(server);
+  } finally {
+    await server.stop();
+  }
+}
