@@ -12,9 +12,18 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   return format;
 }
 
+/** Days begin on a whole minute in every time zone, so one answer per zone and minute serves every page
+ * session that starts in it (and they share one object instead of holding one each). */
+const lastByZone = new Map<string, { minute: number; periods: Periods }>();
+
 export function periodsAt(now: number, timeZone: string): Periods {
+  const minute = Math.floor(now / 60_000);
+  const last = lastByZone.get(timeZone);
+  if (last?.minute === minute) return last.periods;
   const parts = formatter(timeZone).formatToParts(now);
   const part = (type: string) => parts.find((p) => p.type === type)!.value;
   const month = `${part('year')}-${part('month')}`;
-  return { day: `${month}-${part('day')}`, month };
+  const periods = Object.freeze({ day: `${month}-${part('day')}`, month });
+  lastByZone.set(timeZone, { minute, periods });
+  return periods;
 }

@@ -1,5 +1,7 @@
 // Live count pushes: changes reported by the store are coalesced per site, read once, and sent
-// only when the figures differ from the last push. ws never drops slow readers, so we skip them.
+// only when the figures differ from the last push. The first change after a quiet window is pushed at
+// once; later ones wait for the window's end, so a site gets at most one push per window.
+// ws never drops slow readers, so we skip them.
 import type { WebSocket } from 'ws';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Counts, CountsMessage } from '../protocol.js';
@@ -21,6 +23,7 @@ interface Channel {
   sockets: Set<WebSocket>;
   timer: NodeJS.Timeout | undefined;
   last: string | undefined;
+  pushedAt: number;
 }
 
 function figuresOf(counts: Counts): string {
@@ -39,6 +42,7 @@ export function createBroadcaster(read: (site: Site) => Promise<Counts>, coalesc
 
   const push = async (channel: Channel) => {
     channel.timer = undefined;
+    channel.pushedAt = Date.now();
     const counts = await read(channel.site);
     const figures = figuresOf(counts);
     if (figures === channel.last) return;
@@ -51,7 +55,7 @@ export function createBroadcaster(read: (site: Site) => Promise<Counts>, coalesc
     subscribe(site, socket) {
       let channel = channels.get(site.id);
       if (!channel) {
-        channel = { site, sockets: new Set(), timer: undefined, last: undefined };
+        channel = { site, sockets: new Set(), timer: undefined, last: undefined, pushedAt: 0 };
         channels.set(site.id, channel);
       }
       if (channel.sockets.has(socket)) return;
@@ -70,7 +74,8 @@ export function createBroadcaster(read: (site: Site) => Promise<Counts>, coalesc
     changed(site) {
       const channel = channels.get(site.id);
       if (!channel || channel.timer) return;
-      channel.timer = setTimeout(() => push(channel).catch(onError), coalesceMs);
+      const wait = Math.max(0, channel.pushedAt + coalesceMs - Date.now());
+      channel.timer = setTimeout(() => push(channel).catch(onError), wait);
     },
     close() {
       for (const channel of channels.values()) clearTimeout(channel.timer);

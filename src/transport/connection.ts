@@ -24,6 +24,8 @@ export interface ConnectionDeps {
   memberTokenMaxLifetimeMs: number;
   maxMessagesPerMinute: number;
   cookieless: CookielessIdentity;
+  /** True once the server is stopping: the store's close() then ends every page session at once. */
+  draining: () => boolean;
   /** Open page sessions on this instance by site and psid, so a reconnect replaces the stale socket. */
   held: Map<string, Connection>;
 }
@@ -189,7 +191,7 @@ export class Connection {
     this.clearHelloTimer();
     this.deps.broadcaster.unsubscribe(this.site, this.socket);
     // Queued after any join in flight, so a socket that closes mid-hello still leaves.
-    this.queue = this.queue.then(() => this.leave()).catch((error: unknown) => {
+    this.queue = this.queue.then(() => (this.deps.draining() ? undefined : this.leave())).catch((error: unknown) => {
       this.deps.logger.warn({ err: error, site: this.site.id }, 'leave failed');
     });
   }

@@ -2,15 +2,15 @@
 // ping/pong heartbeat that drops dead peers within two intervals.
 import type { Server } from 'node:http';
 import { isbot } from 'isbot';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import type { AddressOf } from '../client-address.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { MAX_MESSAGE_BYTES } from '../protocol.js';
-import type { SiteRegistry } from '../sites.js';
+import type { Site, SiteRegistry } from '../sites.js';
 import type { Store } from '../store/store.js';
 import type { StatsReader } from '../stats.js';
 import { createBroadcaster } from './broadcaster.js';
-import { Connection } from './connection.js';
+import { Connection, type ClientInfo } from './connection.js';
 import { cookielessIdentities } from './cookieless.js';
 import { admit, refuseUpgrade } from './upgrade.js';
 
@@ -32,7 +32,8 @@ export interface TransportOptions {
 }
 
 export interface Transport {
-  /** Closes every socket with the code (e.g. 1012 on restart) and waits for their page sessions to leave. */
+  /** Closes every socket with the code (e.g. 1012 on restart) and waits for their pending store writes.
+   * Their page sessions stay in the store: its close() ends them all in one step. */
   close(code: number, reason: string): Promise<void>;
 }
 
@@ -47,7 +48,8 @@ export function attachTransport(server: Server, options: TransportOptions): Tran
     const site = sites.get(siteId);
     if (site) broadcaster.changed(site);
   });
-  const deps = { ...options, broadcaster, cookieless: cookielessIdentities(store), held: new Map<string, Connection>() };
+  let draining = false;
+  const deps = { ...options, broadcaster, cookieless: cookielessIdentities(store), draining: () => draining, held: new Map<string, Connection>() };
   // Open sockets per client address; entries go when their last socket closes, so the map stays bounded.
   const perAddress = new Map<string, number>();
 
@@ -71,18 +73,23 @@ export function attachTransport(server: Server, options: TransportOptions): Tran
       else perAddress.delete(address);
     };
     socket.once('close', release);
-    wss.handleUpgrade(request, socket, head, (ws) => {
-      const userAgent = request.headers['user-agent'] ?? '';
-      const connection = new Connection(ws, admission.site, { automated: isbot(userAgent), address, userAgent }, deps);
-      connections.add(connection);
-      metrics.openSockets.inc();
-      ws.on('close', () => {
-        connections.delete(connection);
-        metrics.openSockets.dec();
-      });
-      ws.on('error', (error) => logger.warn({ err: error, site: admission.site.id }, 'socket error'));
-    });
+    // Only what the session needs is kept: capturing `request` here would hold every upgrade request in memory.
+    const userAgent = request.headers['user-agent'] ?? '';
+    const client = { automated: isbot(userAgent), address, userAgent: admission.site.cookieless ? userAgent : '' };
+    const site = admission.site;
+    wss.handleUpgrade(request, socket, head, (ws) => accept(ws, site, client));
   });
+
+  const accept = (ws: WebSocket, site: Site, client: ClientInfo) => {
+    const connection = new Connection(ws, site, client, deps);
+    connections.add(connection);
+    metrics.openSockets.inc();
+    ws.on('close', () => {
+      connections.delete(connection);
+      metrics.openSockets.dec();
+    });
+    ws.on('error', (error) => logger.warn({ err: error, site: site.id }, 'socket error'));
+  };
 
   const heartbeat = setInterval(() => {
     for (const connection of connections) {
@@ -98,6 +105,7 @@ export function attachTransport(server: Server, options: TransportOptions): Tran
 
   return {
     async close(code, reason) {
+      draining = true;
       clearInterval(heartbeat);
       broadcaster.close();
       const open = [...connections];

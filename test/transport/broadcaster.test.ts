@@ -46,4 +46,21 @@ describe('broadcaster', () => {
     assert.equal(reads, 4);
     broadcaster.close();
   });
+
+  it('pushes the first change after a quiet window at once and holds later ones to the window', async () => {
+    let guests = 1;
+    const broadcaster = createBroadcaster(async () => counts(guests), 5_000, createMetrics(async () => []), (e) => assert.fail(String(e)));
+    const widget = fakeSocket();
+    broadcaster.subscribe(DEMO_SITE, widget.socket);
+    await settle();
+    guests = 2;
+    broadcaster.changed(DEMO_SITE);
+    await settle();
+    assert.equal(JSON.parse(widget.sent.at(-1)!).online.guests, 2, 'no wait after a quiet window');
+    guests = 3;
+    broadcaster.changed(DEMO_SITE);
+    await settle();
+    assert.equal(JSON.parse(widget.sent.at(-1)!).online.guests, 2, 'the next change waits for the 5 s window');
+    broadcaster.close();
+  });
 });
