@@ -1,4 +1,6 @@
 // Composition root: config -> sites -> store -> server, and a graceful stop on SIGTERM/SIGINT.
+// With WORKERS > 1 this process becomes the cluster primary and each forked worker runs the rest.
+import { isClusterWorker, runPrimary, shareMetrics, workerStarted } from './cluster.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { startServer } from './server.js';
@@ -21,11 +23,12 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
+  if (config.workers > 1 && !isClusterWorker) return runPrimary({ workers: config.workers, stopLimitMs: SHUTDOWN_LIMIT_MS, logger });
   const clock = Date.now;
   const { store, description } = await openStore(config, sites, clock, logger);
-  const server = await startServer({ config, sites, store, clock, logger });
+  const server = await startServer({ config, sites, store, clock, logger, clusterMetrics: isClusterWorker ? shareMetrics : undefined });
   const siteList = sites.all().map((site) => site.id).join(', ');
-  console.log(`Headcount listening on ${server.url} (store: ${description}; sites: ${siteList})`);
+  const line = `Headcount listening on ${server.url} (store: ${description}; sites: ${siteList})`;
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -42,6 +45,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  if (isClusterWorker) workerStarted(line, (reason) => void stop(reason));
+  else console.log(line);
 }
 
 main().catch((error: unknown) => {

@@ -2,6 +2,7 @@
 // main.ts (or a test) opens it before and closes it after.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
 import { addressResolver } from './client-address.js';
 import type { Config } from './config.js';
 import { createApp } from './http/app.js';
@@ -24,6 +25,8 @@ export interface ServerDeps {
   store: Store;
   clock: () => number;
   logger: Logger;
+  /** In a cluster worker: shares this server's registry with the primary and returns what /metrics serves. */
+  clusterMetrics?: ((registry: Registry) => () => Promise<string>) | undefined;
 }
 
 export interface RunningServer {
@@ -44,7 +47,8 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const siteFigures = siteFiguresReader(sites, stats);
   const addressOf = addressResolver(config.trustProxy);
   const logError = (error: unknown) => logger.error({ err: error }, 'request failed');
-  const app = createApp({ sites, store, stats, metrics, adminToken: config.adminToken, metricsToken: config.metricsToken, trustProxy: config.trustProxy, httpRequestsPerMinute: config.httpRequestsPerMinute, logError, extra: [clientRoutes(sites, stats)] });
+  const scrape = deps.clusterMetrics?.(metrics.registry);
+  const app = createApp({ sites, store, stats, metrics, scrape, adminToken: config.adminToken, metricsToken: config.metricsToken, trustProxy: config.trustProxy, httpRequestsPerMinute: config.httpRequestsPerMinute, logError, extra: [clientRoutes(sites, stats)] });
   const server = createServer(app);
   const transport = attachTransport(server, {
     sites,

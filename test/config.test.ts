@@ -46,4 +46,48 @@ describe('loadConfig', () => {
       assert.throws(() => loadConfig({ [name]: value }), (error: unknown) => error instanceof ConfigError && error.variable === name && message.test(error.message));
     });
   }
+
+  it('reads a Redis Cluster, a Sentinel set-up and the number of workers', () => {
+    assert.deepEqual(loadConfig({ REDIS_URL: 'redis://h:1' }).redis, { kind: 'url', url: 'redis://h:1' });
+    const cluster = loadConfig({ REDIS_CLUSTER_NODES: 'redis-a:7000, 10.0.0.2:7001,[::1]:7002', REDIS_PASSWORD: 'secret', WORKERS: 'auto' });
+    assert.deepEqual(cluster.redis, {
+      kind: 'cluster',
+      nodes: [{ host: 'redis-a', port: 7000 }, { host: '10.0.0.2', port: 7001 }, { host: '::1', port: 7002 }],
+      password: 'secret',
+    });
+    assert.ok(cluster.workers >= 1);
+    assert.equal(cluster.redisUrl, undefined);
+    const sentinel = loadConfig({ REDIS_SENTINELS: 's1:26379,s2:26379', REDIS_SENTINEL_NAME: 'mymaster', WORKERS: '4', REDIS_PENDING_JOINS: '500' });
+    assert.deepEqual(sentinel.redis, {
+      kind: 'sentinel',
+      sentinels: [{ host: 's1', port: 26379 }, { host: 's2', port: 26379 }],
+      name: 'mymaster',
+      password: undefined,
+      sentinelPassword: undefined,
+    });
+    assert.equal(sentinel.workers, 4);
+    assert.equal(sentinel.redisPendingJoins, 500);
+    assert.equal(loadConfig({}).workers, 1);
+    assert.equal(loadConfig({ WORKERS: '1' }).workers, 1, 'one worker needs no Redis');
+  });
+
+  for (const [env, name, message] of [
+    [{ REDIS_URL: 'redis://h:1', REDIS_CLUSTER_NODES: 'h:2' }, 'REDIS_CLUSTER_NODES', /only one of/],
+    [{ REDIS_CLUSTER_NODES: 'h:2', REDIS_SENTINELS: 'h:3', REDIS_SENTINEL_NAME: 'm' }, 'REDIS_SENTINELS', /only one of/],
+    [{ REDIS_CLUSTER_NODES: 'h' }, 'REDIS_CLUSTER_NODES', /host:port/],
+    [{ REDIS_CLUSTER_NODES: 'h:0' }, 'REDIS_CLUSTER_NODES', /host:port/],
+    [{ REDIS_SENTINELS: 'h:26379' }, 'REDIS_SENTINEL_NAME', /required/],
+    [{ REDIS_SENTINEL_NAME: 'm' }, 'REDIS_SENTINEL_NAME', /only applies/],
+    [{ REDIS_URL: 'redis://h:1', REDIS_PASSWORD: 'x' }, 'REDIS_PASSWORD', /REDIS_URL/],
+    [{ REDIS_CLUSTER_NODES: 'h:2', REDIS_SENTINEL_PASSWORD: 'x' }, 'REDIS_SENTINEL_PASSWORD', /only applies/],
+    [{ WORKERS: '2' }, 'WORKERS', /needs a Redis store.*embedded store/],
+    [{ WORKERS: 'auto' }, 'WORKERS', /needs a Redis store/],
+    [{ REDIS_URL: 'redis://h:1', WORKERS: 'many' }, 'WORKERS', /auto or a whole number/],
+    [{ REDIS_URL: 'redis://h:1', WORKERS: '0' }, 'WORKERS', /auto or a whole number/],
+    [{ REDIS_URL: 'redis://h:1', REDIS_PENDING_JOINS: '0' }, 'REDIS_PENDING_JOINS', /between/],
+  ] as const) {
+    it(`stops on ${JSON.stringify(env)} and names ${name}`, () => {
+      assert.throws(() => loadConfig(env), (error: unknown) => error instanceof ConfigError && error.variable === name && message.test(error.message));
+    });
+  }
 });

@@ -16,6 +16,8 @@ export interface AppDeps {
   store: Store;
   stats: StatsReader;
   metrics: Metrics;
+  /** What /metrics serves instead of this process's registry (a cluster worker: all workers' metrics). */
+  scrape?: (() => Promise<string>) | undefined;
   adminToken: string | undefined;
   /** When set, /metrics answers only `Authorization: Bearer METRICS_TOKEN`. */
   metricsToken?: string | undefined;
@@ -57,7 +59,8 @@ export function createApp(deps: AppDeps): express.Express {
       return sendError(res, 401, 'missing or wrong metrics token (Authorization: Bearer METRICS_TOKEN)');
     }
     try {
-      res.set('Content-Type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+      const text = deps.scrape ? await deps.scrape() : await deps.metrics.registry.metrics();
+      res.set('Content-Type', deps.metrics.registry.contentType).send(text);
     } catch (error) {
       next(error);
     }

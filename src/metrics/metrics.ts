@@ -84,8 +84,11 @@ export function createMetrics(siteFigures: () => Promise<SiteFigures[]>): Metric
     for (const f of list ?? []) set(metric, f);
   };
 
+  // Figures read from the store are the same in every worker of a cluster (src/cluster.ts): the
+  // primary aggregates them with max (the freshest read), not prom-client's default sum.
   const online: Gauge<'site' | 'kind'> = new Gauge({
     name: 'headcount_online_visitors',
+    aggregator: 'max',
     help: 'Visitors with at least one open page session, by kind (guest, member, bot)',
     labelNames: ['site', 'kind'] as const,
     registers: [registry],
@@ -97,6 +100,7 @@ export function createMetrics(siteFigures: () => Promise<SiteFigures[]>): Metric
   });
   const visits: Counter<'site'> = new Counter({
     name: 'headcount_visits_total',
+    aggregator: 'max',
     help: 'Lifetime visits counted for the site',
     labelNames: ['site'] as const,
     registers: [registry],
@@ -104,6 +108,7 @@ export function createMetrics(siteFigures: () => Promise<SiteFigures[]>): Metric
   });
   const pageviews: Counter<'site'> = new Counter({
     name: 'headcount_pageviews_total',
+    aggregator: 'max',
     help: 'Lifetime pageviews counted for the site',
     labelNames: ['site'] as const,
     registers: [registry],
@@ -111,6 +116,7 @@ export function createMetrics(siteFigures: () => Promise<SiteFigures[]>): Metric
   });
   const peak: Gauge<'site'> = new Gauge({
     name: 'headcount_peak_online_visitors',
+    aggregator: 'max',
     help: 'Most guests plus members online at once',
     labelNames: ['site'] as const,
     registers: [registry],
@@ -118,6 +124,7 @@ export function createMetrics(siteFigures: () => Promise<SiteFigures[]>): Metric
   });
   const storeUp: Gauge = new Gauge({
     name: 'headcount_store_up',
+    aggregator: 'min', // 0 when any worker could not read the store
     help: 'Whether this scrape could read the per-site figures from the store (1) or not (0)',
     registers: [registry],
     collect: async () => storeUp.set((await figures()) ? 1 : 0),
@@ -125,7 +132,7 @@ export function createMetrics(siteFigures: () => Promise<SiteFigures[]>): Metric
 
   const sessionsRejected = new Counter({
     name: 'headcount_sessions_rejected_total',
-    help: 'Connections or page sessions refused on this instance, by reason',
+    help: 'Connections, page sessions and API requests refused on this instance, by reason',
     labelNames: ['reason'] as const,
     registers: [registry],
   });

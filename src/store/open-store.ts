@@ -1,8 +1,10 @@
-// Picks the store from configuration: Redis when REDIS_URL is set, else the embedded store in DATA_DIR.
+// Picks the store from configuration: Redis when REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS
+// is set, else the embedded store in DATA_DIR.
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { SiteRegistry } from '../sites.js';
 import { openMemoryStore } from './memory/memory-store.js';
+import { describeTarget } from './redis/connect.js';
 import { createRedisStore } from './redis/redis-store.js';
 import type { Store } from './store.js';
 
@@ -14,18 +16,17 @@ export interface OpenedStore {
 
 export async function openStore(config: Config, sites: SiteRegistry, clock: () => number, logger: Logger): Promise<OpenedStore> {
   const common = { visitWindowMs: config.visitWindowMs, clock };
-  if (config.redisUrl) {
+  if (config.redis) {
     const store = await createRedisStore({
       ...common,
-      url: config.redisUrl,
+      redis: config.redis,
       keyPrefix: config.keyPrefix,
       sites: sites.all().map((site) => site.id),
       presenceTtlMs: config.presenceTtlMs,
+      maxPendingJoins: config.redisPendingJoins,
       logger,
     });
-    const url = new URL(config.redisUrl);
-    url.password = url.password ? '***' : '';
-    return { store, description: `redis ${url.toString()}` };
+    return { store, description: describeTarget(config.redis) };
   }
   const store = await openMemoryStore({ ...common, dataDir: config.dataDir, logger });
   return { store, description: `embedded (data in ${config.dataDir}/)` };

@@ -1,8 +1,9 @@
 // A throwaway real redis-server for one test: free port, its own temp dir, no RDB snapshots.
-// Tests never touch a shared Redis (e.g. the one on 6379).
+// Tests never touch a shared Redis (e.g. the one on 6379). Also runs the servers of a Redis Cluster
+// or a Sentinel set-up (see redis-cluster.ts and redis-sentinel.ts) through `args` and `config`.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,15 +11,21 @@ import { join } from 'node:path';
 export interface RedisServerOptions {
   /** Persist every write to an append-only file in the temp dir, so restart() keeps data. */
   readonly appendonly?: boolean;
+  /** More redis-server arguments, e.g. ['--replicaof', '127.0.0.1', '6380'] or ['--sentinel']. */
+  readonly args?: readonly string[];
+  /** A config file's text, written to the temp dir and read first (Sentinel rewrites its config file). */
+  readonly config?: string;
 }
 
 export interface RedisServer {
   readonly url: string;
   readonly port: number;
+  /** The running process's id, e.g. to freeze it with SIGSTOP. */
+  readonly pid: number;
   /** Shuts the server down and removes its temp dir. */
   stop(): Promise<void>;
-  /** SIGKILL: a crash; the data dir stays for restart(). */
-  kill(): Promise<void>;
+  /** SIGKILL (a crash) by default, or SIGTERM (a clean stop); the data dir stays for restart(). */
+  kill(signal?: 'SIGKILL' | 'SIGTERM'): Promise<void>;
   /** Shuts down (if running) and starts again on the same port and data dir. */
   restart(): Promise<void>;
 }
@@ -26,7 +33,7 @@ export interface RedisServer {
 const START_TIMEOUT_MS = 5_000;
 const STOP_TIMEOUT_MS = 5_000;
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -38,8 +45,10 @@ async function freePort(): Promise<number> {
 
 async function launch(port: number, dir: string, options: RedisServerOptions): Promise<ChildProcess> {
   const args = [
+    ...(options.config === undefined ? [] : [join(dir, 'redis.conf')]),
     '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--daemonize', 'no',
     '--appendonly', options.appendonly ? 'yes' : 'no', '--appendfsync', 'always', '--loglevel', 'notice',
+    ...(options.args ?? []),
   ];
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -56,7 +65,8 @@ async function launch(port: number, dir: string, options: RedisServerOptions): P
     child.on('exit', (code) => fail(new Error(`redis-server exited with code ${code} while starting`)));
     const watch = (chunk: Buffer) => {
       output += chunk.toString();
-      if (output.includes('Ready to accept connections')) {
+      // A Sentinel never says it is ready; it serves once it has an id.
+      if (/Ready to accept connections|Sentinel ID is/.test(output)) {
         clearTimeout(timer);
         child.removeAllListeners('exit');
         child.stdout!.off('data', watch);
@@ -72,6 +82,7 @@ async function launch(port: number, dir: string, options: RedisServerOptions): P
 async function terminate(child: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> {
   if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, 'exit');
+  child.kill('SIGCONT'); // a frozen (SIGSTOPped) server handles SIGTERM only once it runs again
   child.kill(signal);
   const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
   await exited;
@@ -80,6 +91,7 @@ async function terminate(child: ChildProcess | undefined, signal: NodeJS.Signals
 
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const dir = await mkdtemp(join(tmpdir(), 'headcount-redis-'));
+  if (options.config !== undefined) await writeFile(join(dir, 'redis.conf'), options.config);
   let port = 0;
   let child: ChildProcess | undefined;
   // Another process may take the free port before redis-server binds it: try a few.
@@ -97,12 +109,15 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    get pid() {
+      return child!.pid!;
+    },
     async stop() {
       await terminate(child, 'SIGTERM');
       await rm(dir, { recursive: true, force: true });
     },
-    async kill() {
-      await terminate(child, 'SIGKILL');
+    async kill(signal = 'SIGKILL') {
+      await terminate(child, signal);
     },
     async restart() {
       await terminate(child, 'SIGTERM');

@@ -1,26 +1,38 @@
 // Public figures for a site's footer block, readable from any origin when the site is public.
+// While the store cannot be read (e.g. Redis is down), the last figures this process served are
+// answered again, marked `"stale": true`; with none yet, 503. Either way at once, never hanging.
 import { Router } from 'express';
+import type { Counts } from '../../protocol.js';
 import type { SiteRegistry } from '../../sites.js';
 import type { StatsReader } from '../../stats.js';
 import { sendError } from '../errors.js';
 
+const RETRY_AFTER_S = 5;
+
 export function statsRoutes(sites: SiteRegistry, stats: StatsReader): Router {
   const router = Router();
-  router.get('/api/sites/:site/stats', async (req, res, next) => {
+  // One entry per configured site, so bounded.
+  const lastServed = new Map<string, Counts>();
+  router.get('/api/sites/:site/stats', async (req, res) => {
     const site = sites.get(req.params.site);
     // A private site answers like an unknown one, so its existence is not disclosed.
     if (!site || !site.public) return sendError(res, 404, 'unknown site');
+    res.set({
+      'Access-Control-Allow-Origin': '*',
+      'Cross-Origin-Resource-Policy': 'cross-origin',
+      'Cache-Control': 'public, max-age=1',
+    });
+    let counts: Counts;
     try {
-      const counts = await stats.read(site);
-      res.set({
-        'Access-Control-Allow-Origin': '*',
-        'Cross-Origin-Resource-Policy': 'cross-origin',
-        'Cache-Control': 'public, max-age=1',
-      });
-      res.json(counts);
-    } catch (error) {
-      next(error);
+      counts = await stats.read(site);
+    } catch {
+      const last = lastServed.get(site.id);
+      if (last !== undefined) return res.json({ ...last, stale: true });
+      res.set('Retry-After', String(RETRY_AFTER_S));
+      return sendError(res, 503, 'store unavailable');
     }
+    lastServed.set(site.id, counts);
+    res.json(counts);
   });
   return router;
 }

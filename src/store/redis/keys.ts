@@ -44,6 +44,8 @@ export interface SiteKeys {
   day(day: string): string;
   /** HASH {visits, pageviews} of one month, e.g. "2026-11". */
   month(month: string): string;
+  /** STRING cookieless mode's random salt of one day, e.g. "2026-11-26"; expires 48 hours after it was made. */
+  salt(day: string): string;
 }
 
 export class Keys {
@@ -68,6 +70,7 @@ export class Keys {
       sess: (instanceId) => `${base}sess:${checked('instance id', instanceId, SAFE_PART)}`,
       day: (day) => `${base}day:${checked('day', day, DAY)}`,
       month: (month) => `${base}month:${checked('month', month, MONTH)}`,
+      salt: (day) => `${base}salt:${checked('day', day, DAY)}`,
     };
   }
 }

@@ -2,8 +2,8 @@
 // falls back to EVAL on NOSCRIPT (empty script cache after a Redis restart or failover), in
 // pipelines too. Each method here lays out KEYS and ARGV exactly as its file's header documents.
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
 import type { Periods } from '../store.js';
+import type { RedisClient } from './connect.js';
 import { PERIOD_TTL_SECONDS, type SiteKeys } from './keys.js';
 
 /** Bump when a script's KEYS/ARGV layout changes, so a client never pairs old code with new Lua. */
@@ -58,7 +58,7 @@ export interface HeartbeatReply {
 export class Scripts {
   private readonly commands: Record<ScriptName, Command>;
 
-  constructor(client: Redis) {
+  constructor(client: RedisClient) {
     const commands: Partial<Record<ScriptName, Command>> = {};
     for (const [name, file] of Object.entries(FILES) as [ScriptName, string][]) {
       const command = `hc_${name}_v${VERSION}`;

@@ -9,6 +9,7 @@ import { Keys } from '../../../src/store/redis/keys.js';
 import { createRedisStore, type RedisStore, type RedisStoreOptions } from '../../../src/store/redis/redis-store.js';
 import { Scripts } from '../../../src/store/redis/scripts.js';
 import type { JoinInput, Periods } from '../../../src/store/store.js';
+import { startRedisProxy } from '../../support/redis-proxy.js';
 import { type RedisServer, startRedisServer } from '../../support/redis-server.js';
 import { storeContract } from '../contract.js';
 
@@ -18,7 +19,7 @@ const WINDOW = 30 * 60_000;
 const DAY: Periods = { day: '2026-11-26', month: '2026-11' };
 
 function storeOptions(server: RedisServer, options: Partial<RedisStoreOptions> = {}): RedisStoreOptions {
-  return { url: server.url, keyPrefix: PREFIX, sites: [SITE], presenceTtlMs: 30_000, visitWindowMs: WINDOW, clock: Date.now, ...options };
+  return { redis: { kind: 'url', url: server.url }, keyPrefix: PREFIX, sites: [SITE], presenceTtlMs: 30_000, visitWindowMs: WINDOW, clock: Date.now, ...options };
 }
 
 storeContract('redis', async () => {
@@ -107,7 +108,7 @@ describe('redis store', { timeout: 20_000 }, () => {
     const survivor = await open({ presenceTtlMs });
     const [first, second] = [input('visitor-a'), input('visitor-b')];
     const moduleUrl = new URL('../../../src/store/redis/redis-store.ts', import.meta.url).href;
-    const options = { url: server.url, keyPrefix: PREFIX, sites: [SITE], presenceTtlMs, visitWindowMs: WINDOW };
+    const options = { redis: { kind: 'url', url: server.url }, keyPrefix: PREFIX, sites: [SITE], presenceTtlMs, visitWindowMs: WINDOW };
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CRASHING_INSTANCE, JSON.stringify([moduleUrl, options, [first, second]])], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -144,6 +145,36 @@ describe('redis store', { timeout: 20_000 }, () => {
     assert.equal(counts.pageviews.total, 1);
     assert.equal(counts.visits.total, 1);
     assert.deepEqual(counts.online, { guest: 0, member: 0, bot: 0 });
+  });
+
+  it('counts a join and a leave whose replies were lost once, when ioredis re-sends them', async () => {
+    const proxy = await startRedisProxy(server.port);
+    try {
+      const store = await open({ redis: { kind: 'url', url: proxy.url } });
+      const page = input('visitor-a');
+      const online = () => admin.hget(`${PREFIX}:{${SITE}}:online`, 'g');
+
+      const joinLost = proxy.loseReplyTo(page.psid);
+      const joined = store.join(page);
+      await joinLost.sent;
+      await waitFor('Redis to run the join', async () => (await online()) === '1');
+      joinLost.cut();
+      await joined; // answered by the re-sent join, which finds the page session held and counts nothing
+
+      const leaveLost = proxy.loseReplyTo(page.psid);
+      const left = store.leave(SITE, page.psid, Date.now());
+      await leaveLost.sent;
+      await waitFor('Redis to run the leave', async () => (await online()) === '0');
+      leaveLost.cut();
+      await left;
+
+      const counts = await store.read(SITE, DAY);
+      assert.deepEqual(counts.online, { guest: 0, member: 0, bot: 0 });
+      assert.equal(counts.pageviews.total, 1);
+      assert.equal(counts.visits.total, 1);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('keeps working after the script cache is flushed (NOSCRIPT)', async () => {
@@ -250,5 +281,18 @@ describe('redis store', { timeout: 20_000 }, () => {
     await server.kill();
     await assert.rejects(store.ping());
     await assert.rejects(createRedisStore(storeOptions(server, { logger: { warn() {} } })));
+  });
+
+  it('holds joins while Redis is away up to maxPendingJoins, refuses more at once, and fails the held ones on close', async () => {
+    const store = await open({ maxPendingJoins: 2 });
+    await server.kill();
+    const held = [store.join(input('visitor-a')), store.join(input('visitor-b'))];
+    const settled = held.map((join) => join.then(() => 'stored', () => 'failed'));
+    await assert.rejects(store.join(input('visitor-c')), /2 page sessions are already waiting for Redis/);
+    await assert.rejects(store.read(SITE, DAY), /unreachable/, 'reads fail fast');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.deepEqual(await Promise.race([Promise.all(settled), new Promise((resolve) => setTimeout(() => resolve('waiting'), 0))]), 'waiting');
+    await store.close();
+    assert.deepEqual(await Promise.all(settled), ['failed', 'failed']);
   });
 });

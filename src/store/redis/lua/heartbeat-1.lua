@@ -13,7 +13,8 @@
   Output:
     {1 if this instance's entry was missing (it was reaped), dead instance ids...}
 ]]
-local missing = redis.call("ZADD", KEYS[1], ARGV[2], ARGV[1])
+-- GT: a heartbeat that waited out a Redis outage never shortens a newer expiry.
+local missing = redis.call("ZADD", KEYS[1], "GT", ARGV[2], ARGV[1])
 local expired = redis.call("ZRANGEBYSCORE", KEYS[1], "-inf", "(" .. ARGV[3], "LIMIT", 0, ARGV[4])
 local out = {missing}
 for _, id in ipairs(expired) do

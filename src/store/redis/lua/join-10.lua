@@ -31,7 +31,8 @@ local rcall = redis.call
 local psid, tag, now, cutoff = ARGV[2], ARGV[3], ARGV[4], ARGV[6]
 local kind = string.sub(tag, 1, 1)
 
-local missing = rcall("ZADD", KEYS[1], ARGV[5], ARGV[1])
+-- GT (here and for last below): a join that waited out a Redis outage never moves a time backwards.
+local missing = rcall("ZADD", KEYS[1], "GT", ARGV[5], ARGV[1])
 
 -- Held already: a repeated join, or ioredis re-sending after a lost reply, counts nothing.
 if rcall("HSETNX", KEYS[2], psid, tag) == 0 then
@@ -67,7 +68,7 @@ if pageview then
   rcall("EXPIRE", KEYS[8], ARGV[7])
   rcall("EXPIRE", KEYS[9], ARGV[8])
 end
-rcall("ZADD", KEYS[6], now, tag)
+rcall("ZADD", KEYS[6], "GT", now, tag)
 
 if first then
   local counts = rcall("HMGET", KEYS[4], "g", "m")

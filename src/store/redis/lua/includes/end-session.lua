@@ -16,7 +16,7 @@ local function endSession(who, online, seen, last, psid, tag, now)
     redis.call("HDEL", who, tag)
     redis.call("HINCRBY", online, kind, -1)
     if kind ~= "b" then
-      redis.call("ZADD", last, now, tag)
+      redis.call("ZADD", last, "GT", now, tag)
     end
   end
   redis.call("ZADD", seen, now, psid)
