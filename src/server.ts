@@ -33,7 +33,8 @@ export interface RunningServer {
   readonly server: Server;
   readonly url: string;
   readonly port: number;
-  /** Stops accepting, asks pages to reconnect (1012) and waits until their page sessions have left. */
+  /** Stops accepting, asks pages to reconnect (1012) and waits for their pending store writes; the store's
+   * close() then ends this instance's page sessions in one step. */
   close(): Promise<void>;
 }
 
@@ -68,7 +69,8 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(config.port, config.host, () => {
+    // A deep accept queue: after a restart every page reconnects within seconds.
+    server.listen({ port: config.port, host: config.host, backlog: 4096 }, () => {
       server.off('error', reject);
       resolve();
     });

@@ -85,6 +85,8 @@ export class RedisStore implements Store {
   private readonly held = new Map<string, Map<string, Held>>();
   private readonly listeners: ((site: string) => void)[] = [];
   private readonly publishTimers = new Map<string, NodeJS.Timeout>();
+  /** When each site's last change notice went out; one entry per site changed here. */
+  private readonly publishedAt = new Map<string, number>();
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private pendingJoins = 0;
   /** When the command connection last became ready (store clock). */
@@ -295,10 +297,13 @@ export class RedisStore implements Store {
   private changed(site: string): void {
     this.notify(site);
     if (this.publishTimers.has(site) || this.closing !== undefined) return;
+    // The first change after a quiet spell goes out at once; the rest of the burst waits for the window's end.
+    const wait = Math.max(0, (this.publishedAt.get(site) ?? 0) + PUBLISH_COALESCE_MS - Date.now());
     const timer = setTimeout(() => {
       this.publishTimers.delete(site);
+      this.publishedAt.set(site, Date.now());
       this.publish(site).catch(this.warn('publishing a change failed'));
-    }, PUBLISH_COALESCE_MS);
+    }, wait);
     timer.unref();
     this.publishTimers.set(site, timer);
   }
