@@ -2,10 +2,9 @@
 //   set-totals SITE [--visits N] [--pageviews N]   starting lifetime totals, e.g. from an old counter
 //   stats SITE                                      the figures the stats API would serve
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from './config.js';
 import { parseTotals } from './http/routes/admin.js';
 import { createLogger } from './logger.js';
-import { loadSites, SitesError } from './sites.js';
+import { loadSettingsOrExit } from './settings.js';
 import { createStatsReader } from './stats.js';
 import { openStore } from './store/open-store.js';
 
@@ -33,15 +32,7 @@ async function main(argv: string[]): Promise<void> {
   const [command, siteId, ...rest] = parsed.positionals;
   if (!command || !siteId || rest.length > 0 || !['set-totals', 'stats'].includes(command)) fail(USAGE);
 
-  let config;
-  let sites;
-  try {
-    config = loadConfig();
-    sites = loadSites(config.sitesFile);
-  } catch (error) {
-    if (error instanceof ConfigError || error instanceof SitesError) fail(`configuration error: ${error.message}`);
-    throw error;
-  }
+  const { config, sites } = loadSettingsOrExit();
   const site = sites.get(siteId);
   if (!site) fail(`unknown site "${siteId}" (configured: ${sites.all().map((s) => s.id).join(', ')})`);
 

@@ -1,27 +1,15 @@
 // Composition root: config -> sites -> store -> server, and a graceful stop on SIGTERM/SIGINT.
 // With WORKERS > 1 this process becomes the cluster primary and each forked worker runs the rest.
 import { isClusterWorker, runPrimary, shareMetrics, workerStarted } from './cluster.js';
-import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { startServer } from './server.js';
-import { loadSites, SitesError } from './sites.js';
+import { loadSettingsOrExit } from './settings.js';
 import { openStore } from './store/open-store.js';
 
 const SHUTDOWN_LIMIT_MS = 10_000;
 
 async function main(): Promise<void> {
-  let config;
-  let sites;
-  try {
-    config = loadConfig();
-    sites = loadSites(config.sitesFile);
-  } catch (error) {
-    if (error instanceof ConfigError || error instanceof SitesError) {
-      console.error(`headcount: configuration error: ${error instanceof SitesError ? `SITES_FILE: ${error.message}` : error.message}`);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const { config, sites } = loadSettingsOrExit();
   const logger = createLogger(config.logLevel);
   if (config.workers > 1 && !isClusterWorker) return runPrimary({ workers: config.workers, stopLimitMs: SHUTDOWN_LIMIT_MS, logger });
   const clock = Date.now;
