@@ -1,11 +1,11 @@
 // Express app without listen(): the server module owns the port, tests can mount it anywhere.
-import { createHash, timingSafeEqual } from 'node:crypto';
-import express, { type Router } from 'express';
+import express, { type RequestHandler, type Router } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import type { Metrics } from '../metrics/metrics.js';
 import type { SiteRegistry } from '../sites.js';
 import type { StatsReader } from '../stats.js';
 import type { Store } from '../store/store.js';
+import { requireBearer } from './bearer.js';
 import { errorHandler, notFound, sendError } from './errors.js';
 import { adminRoutes } from './routes/admin.js';
 import { healthRoutes } from './routes/health.js';
@@ -49,15 +49,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(healthRoutes(deps.store));
   app.use(statsRoutes(deps.sites, deps.stats));
   app.use(adminRoutes(deps.sites, deps.store, deps.adminToken));
-  // Digests compare in the same time whatever the guess's length.
-  const digest = (value: string) => createHash('sha256').update(value).digest();
-  const metricsDigest = deps.metricsToken === undefined ? undefined : digest(deps.metricsToken);
-  app.get('/metrics', async (req, res, next) => {
-    const bearer = /^Bearer (.+)$/.exec(req.get('authorization') ?? '')?.[1];
-    if (metricsDigest && !(bearer !== undefined && timingSafeEqual(digest(bearer), metricsDigest))) {
-      res.set('WWW-Authenticate', 'Bearer');
-      return sendError(res, 401, 'missing or wrong metrics token (Authorization: Bearer METRICS_TOKEN)');
-    }
+  const metricsGuard: RequestHandler = deps.metricsToken === undefined ? (_req, _res, next) => next() : requireBearer(deps.metricsToken, 'METRICS_TOKEN');
+  app.get('/metrics', metricsGuard, async (_req, res, next) => {
     try {
       const text = deps.scrape ? await deps.scrape() : await deps.metrics.registry.metrics();
       res.set('Content-Type', deps.metrics.registry.contentType).send(text);

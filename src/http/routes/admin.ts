@@ -1,24 +1,13 @@
 // Operator calls, guarded by ADMIN_TOKEN: disabled entirely when no token is configured.
-import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { Router, type RequestHandler } from 'express';
 import type { SiteRegistry } from '../../sites.js';
 import type { StartingTotals, Store } from '../../store/store.js';
+import { requireBearer } from '../bearer.js';
 import { sendError } from '../errors.js';
 
-const digest = (value: string) => createHash('sha256').update(value).digest();
-
 function requireAdmin(adminToken: string | undefined): RequestHandler {
-  const expected = adminToken === undefined ? undefined : digest(adminToken);
-  return (req, res, next) => {
-    if (!expected) return sendError(res, 403, 'admin API disabled: set ADMIN_TOKEN to enable it');
-    const match = /^Bearer (.+)$/.exec(req.get('authorization') ?? '');
-    // Compare digests so the comparison takes the same time whatever the length of the guess.
-    if (!match || !timingSafeEqual(digest(match[1]!), expected)) {
-      res.set('WWW-Authenticate', 'Bearer');
-      return sendError(res, 401, 'missing or wrong admin token (Authorization: Bearer ADMIN_TOKEN)');
-    }
-    next();
-  };
+  if (adminToken === undefined) return (_req, res) => sendError(res, 403, 'admin API disabled: set ADMIN_TOKEN to enable it');
+  return requireBearer(adminToken, 'ADMIN_TOKEN');
 }
 
 export class TotalsError extends Error {}
