@@ -2,6 +2,7 @@
 // code and reason, counted by reason, and leave the legitimate counts exactly as they were.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT, UnsecuredJWT } from 'jose';
@@ -133,6 +134,12 @@ describe('abuse', () => {
     const closed = await client.closed;
     assert.deepEqual(closed, { code: CloseCode.rateLimited, reason: 'more than 40 messages per minute' });
     await eventually(stats, (s) => s.online.guests === 0);
+  });
+
+  it('runs on ws 8.21 or later (fixes for the 2024 header DoS and the tiny-fragment memory DoS)', () => {
+    const version = createRequire(import.meta.url)('ws/package.json').version as string;
+    const [major, minor] = version.split('.').map(Number) as [number, number];
+    assert.ok(major > 8 || (major === 8 && minor >= 21), `ws ${version}`);
   });
 
   it('survives a handshake with 2,000 headers and keeps serving', async () => {
