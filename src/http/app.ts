@@ -38,7 +38,7 @@ export function createApp(deps: AppDeps): express.Express {
     rateLimit({
       windowMs: 60_000,
       limit: deps.httpRequestsPerMinute,
-      standardHeaders: 'draft-7',
+      standardHeaders: false,
       legacyHeaders: false,
       handler: (_req, res) => {
         deps.metrics.sessionsRejected.inc({ reason: 'http_rate_limit' });
@@ -46,8 +46,9 @@ export function createApp(deps: AppDeps): express.Express {
       },
     }),
   );
-  app.use(healthRoutes(deps.store));
+  // The hot route first: every request walks the routers mounted before it.
   app.use(statsRoutes(deps.sites, deps.stats));
+  app.use(healthRoutes(deps.store));
   app.use(adminRoutes(deps.sites, deps.store, deps.adminToken));
   const metricsGuard: RequestHandler = deps.metricsToken === undefined ? (_req, _res, next) => next() : requireBearer(deps.metricsToken, 'METRICS_TOKEN');
   app.get('/metrics', metricsGuard, async (_req, res, next) => {
