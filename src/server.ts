@@ -6,6 +6,7 @@ import type { Registry } from 'prom-client';
 import { addressResolver } from './client-address.js';
 import type { Config } from './config.js';
 import { createApp } from './http/app.js';
+import { unknownSiteResponder } from './http/errors.js';
 import { clientRoutes } from './http/routes/client.js';
 import type { Logger } from './logger.js';
 import { instrumentStore } from './metrics/instrumented-store.js';
@@ -49,7 +50,8 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const addressOf = addressResolver(config.trustProxy);
   const logError = (error: unknown) => logger.error({ err: error }, 'request failed');
   const scrape = deps.clusterMetrics?.(metrics.registry);
-  const app = createApp({ sites, store, stats, metrics, scrape, adminToken: config.adminToken, metricsToken: config.metricsToken, trustProxy: config.trustProxy, httpRequestsPerMinute: config.httpRequestsPerMinute, logError, extra: [clientRoutes(sites, stats)] });
+  const unknownSite = unknownSiteResponder(() => metrics.sessionsRejected.inc({ reason: 'unknown_site' }));
+  const app = createApp({ sites, store, stats, metrics, scrape, adminToken: config.adminToken, metricsToken: config.metricsToken, trustProxy: config.trustProxy, httpRequestsPerMinute: config.httpRequestsPerMinute, logError, unknownSite, extra: [clientRoutes(sites, stats, unknownSite)] });
   const server = createServer(app);
   const transport = attachTransport(server, {
     sites,

@@ -6,7 +6,7 @@ import type { SiteRegistry } from '../sites.js';
 import type { StatsReader } from '../stats.js';
 import type { Store } from '../store/store.js';
 import { requireBearer } from './bearer.js';
-import { errorHandler, notFound, sendError } from './errors.js';
+import { errorHandler, notFound, sendError, type UnknownSite } from './errors.js';
 import { adminRoutes } from './routes/admin.js';
 import { healthRoutes } from './routes/health.js';
 import { statsRoutes } from './routes/stats.js';
@@ -25,6 +25,8 @@ export interface AppDeps {
   trustProxy: boolean | number | string[];
   httpRequestsPerMinute: number;
   logError: (error: unknown) => void;
+  /** The 404 for unknown or private sites, counted as a rejection. */
+  unknownSite: UnknownSite;
   /** Further routes (client assets, demo page) mounted before the 404 handler. */
   extra?: Router[];
 }
@@ -47,9 +49,9 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
   // The hot route first: every request walks the routers mounted before it.
-  app.use(statsRoutes(deps.sites, deps.stats));
+  app.use(statsRoutes(deps.sites, deps.stats, deps.unknownSite));
   app.use(healthRoutes(deps.store));
-  app.use(adminRoutes(deps.sites, deps.store, deps.adminToken));
+  app.use(adminRoutes(deps.sites, deps.store, deps.adminToken, deps.unknownSite));
   const metricsGuard: RequestHandler = deps.metricsToken === undefined ? (_req, _res, next) => next() : requireBearer(deps.metricsToken, 'METRICS_TOKEN');
   app.get('/metrics', metricsGuard, async (_req, res, next) => {
     try {

@@ -5,6 +5,16 @@ export function sendError(res: Response, status: number, error: string): void {
   res.status(status).json({ error });
 }
 
+/** Answers 404 for a site that is unknown or private (the two look alike), and lets the caller count it. */
+export type UnknownSite = (res: Response) => void;
+
+export function unknownSiteResponder(counted: () => void): UnknownSite {
+  return (res) => {
+    counted();
+    sendError(res, 404, 'unknown site');
+  };
+}
+
 export const notFound: RequestHandler = (req, res) => sendError(res, 404, `no route for ${req.method} ${req.path}`);
 
 export function errorHandler(log: (error: unknown) => void): ErrorRequestHandler {

@@ -2,6 +2,7 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
+import { unknownSiteResponder } from '../../src/http/errors.js';
 import { clientRoutes } from '../../src/http/routes/client.js';
 import { parseSites } from '../../src/sites.js';
 import type { StatsReader } from '../../src/stats.js';
@@ -12,7 +13,7 @@ const SECRET = 'x'.repeat(32);
 export async function serveClientRoutes(siteIds = ['demo', 'private']): Promise<{ url: string; close(): void }> {
   const sites = parseSites({ sites: siteIds.map((id) => ({ id, origins: ['http://localhost:*'], memberSecret: SECRET, public: id !== 'private' })) });
   const stats: StatsReader = { read: async (site) => ({ ...COUNTS, site: site.id }) };
-  const app = express().use(clientRoutes(sites, stats));
+  const app = express().use(clientRoutes(sites, stats, unknownSiteResponder(() => undefined)));
   const server = app.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };

@@ -58,12 +58,17 @@ describe('HTTP API', () => {
     await page.close();
   });
 
-  it('answers 404 with JSON for unknown and private sites, and for unknown routes', async () => {
-    for (const path of ['/api/sites/nope/stats', '/api/sites/intranet/stats', '/api/sites/%7Bdemo%7D/stats']) {
+  it('answers 404 with JSON for unknown and private sites, counted by reason, and for unknown routes', async () => {
+    const unknownSites = async () =>
+      Number(/headcount_sessions_rejected_total\{reason="unknown_site"\} (\d+)/.exec(await (await fetch(`${base}/metrics`)).text())?.[1]);
+    const before = await unknownSites();
+    const paths = ['/api/sites/nope/stats', '/api/sites/intranet/stats', '/api/sites/%7Bdemo%7D/stats', '/api/sites/nope/badge.svg', '/api/sites/intranet/badge.svg'];
+    for (const path of paths) {
       const res = await fetch(`${base}${path}`);
       assert.equal(res.status, 404);
       assert.deepEqual(await res.json(), { error: 'unknown site' });
     }
+    assert.equal(await unknownSites(), before + paths.length);
     const res = await fetch(`${base}/nothing-here`);
     assert.equal(res.status, 404);
     assert.match((await res.json()).error, /no route for GET \/nothing-here/);

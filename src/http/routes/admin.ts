@@ -3,7 +3,7 @@ import express, { Router, type RequestHandler } from 'express';
 import type { SiteRegistry } from '../../sites.js';
 import type { StartingTotals, Store } from '../../store/store.js';
 import { requireBearer } from '../bearer.js';
-import { sendError } from '../errors.js';
+import { sendError, type UnknownSite } from '../errors.js';
 
 function requireAdmin(adminToken: string | undefined): RequestHandler {
   if (adminToken === undefined) return (_req, res) => sendError(res, 403, 'admin API disabled: set ADMIN_TOKEN to enable it');
@@ -25,11 +25,11 @@ export function parseTotals(body: unknown): StartingTotals {
   return totals;
 }
 
-export function adminRoutes(sites: SiteRegistry, store: Store, adminToken: string | undefined): Router {
+export function adminRoutes(sites: SiteRegistry, store: Store, adminToken: string | undefined, unknownSite: UnknownSite): Router {
   const router = Router();
   router.put('/api/sites/:site/totals', requireAdmin(adminToken), express.json({ limit: '1kb' }), async (req, res, next) => {
     const site = sites.get(req.params.site as string);
-    if (!site) return sendError(res, 404, 'unknown site');
+    if (!site) return unknownSite(res);
     let totals: StartingTotals;
     try {
       totals = parseTotals(req.body);

@@ -6,7 +6,7 @@ import { langOf } from '../../../client/labels.js';
 import type { SiteRegistry } from '../../sites.js';
 import type { StatsReader } from '../../stats.js';
 import { renderBadge } from '../badge.js';
-import { sendError } from '../errors.js';
+import type { UnknownSite } from '../errors.js';
 
 /** Unversioned URL: caches revalidate with the ETag after this. */
 const SCRIPT_MAX_AGE_S = 300;
@@ -20,7 +20,7 @@ function crossOrigin(res: Response): void {
 
 const queryText = (value: unknown) => (typeof value === 'string' ? value : undefined);
 
-export function clientRoutes(sites: SiteRegistry, stats: StatsReader): Router {
+export function clientRoutes(sites: SiteRegistry, stats: StatsReader, unknownSite: UnknownSite): Router {
   const router = Router();
   // Built once in memory at start-up, so a fresh clone needs no build step.
   const bundle = buildClient();
@@ -56,7 +56,7 @@ export function clientRoutes(sites: SiteRegistry, stats: StatsReader): Router {
   router.get('/api/sites/:site/badge.svg', async (req, res, next) => {
     const site = sites.get(req.params.site);
     // A private site answers like an unknown one, as the stats route does.
-    if (!site || !site.public) return sendError(res, 404, 'unknown site');
+    if (!site || !site.public) return unknownSite(res);
     try {
       const svg = renderBadge(await stats.read(site), { lang: langOf(queryText(req.query.lang) ?? 'vi'), show: queryText(req.query.show) });
       crossOrigin(res);

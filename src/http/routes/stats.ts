@@ -6,7 +6,7 @@ import { Router } from 'express';
 import type { Counts } from '../../protocol.js';
 import type { SiteRegistry } from '../../sites.js';
 import type { StatsReader } from '../../stats.js';
-import { sendError } from '../errors.js';
+import { sendError, type UnknownSite } from '../errors.js';
 
 const RETRY_AFTER_S = 5;
 
@@ -28,14 +28,14 @@ function render(counts: Counts): Rendered {
   return done;
 }
 
-export function statsRoutes(sites: SiteRegistry, stats: StatsReader): Router {
+export function statsRoutes(sites: SiteRegistry, stats: StatsReader, unknownSite: UnknownSite): Router {
   const router = Router();
   // One entry per configured site, so bounded.
   const lastServed = new Map<string, Counts>();
   router.get('/api/sites/:site/stats', async (req, res) => {
     const site = sites.get(req.params.site);
     // A private site answers like an unknown one, so its existence is not disclosed.
-    if (!site || !site.public) return sendError(res, 404, 'unknown site');
+    if (!site || !site.public) return unknownSite(res);
     res.set({
       'Access-Control-Allow-Origin': '*',
       'Cross-Origin-Resource-Policy': 'cross-origin',
