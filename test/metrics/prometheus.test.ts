@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startHeadcount, type HeadcountProcess } from '../support/headcount.js';
 import { PageClient } from '../support/page-client.js';
-import { dashboardQueries, freePort, notInstalled, openPages } from './support.js';
+import { freePort } from '../support/free-port.js';
+import { dashboardQueries, notInstalled, openPages } from './support.js';
 
 const METRICS_TOKEN = 'prometheus-test-metrics-token';
 const DEADLINE_MS = 20_000;

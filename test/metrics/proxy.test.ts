@@ -11,7 +11,8 @@ import { after, before, describe, it } from 'node:test';
 import { startHeadcount, type HeadcountProcess } from '../support/headcount.js';
 import { eventually, PageClient } from '../support/page-client.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
-import { freePort, notInstalled, parseSamples, ROOT, scrape, valueOf } from './support.js';
+import { freePort } from '../support/free-port.js';
+import { notInstalled, parseSamples, ROOT, scrape, valueOf } from './support.js';
 
 const START_TIMEOUT_MS = 10_000;
 

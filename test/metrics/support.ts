@@ -1,9 +1,7 @@
 // Helpers for the metrics tests: run the monitoring binaries (failing with how to install them),
 // read the exposition format, and list the metric names the Grafana dashboard queries.
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { PageClient } from '../support/page-client.js';
 
@@ -45,15 +43,6 @@ export function run(binary: Binary, args: string[], input = ''): Promise<RunResu
       resolve({ code, stdout, stderr });
     });
   });
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 /** Opens `count` page sessions (guests unless `bot`) and waits for each welcome. */

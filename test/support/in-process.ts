@@ -6,8 +6,7 @@ import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { loadSites, type SiteRegistry } from '../../src/sites.js';
-import { openMemoryStore } from '../../src/store/memory/memory-store.js';
-import { createRedisStore } from '../../src/store/redis/redis-store.js';
+import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
 
 export interface InProcess {
@@ -23,16 +22,15 @@ export interface InProcess {
 
 /** Starts the server in this process with a movable clock: on the embedded store, or on Redis when env has REDIS_URL. */
 export async function startInProcess(env: Record<string, string> = {}): Promise<InProcess> {
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', ...env });
-  const sites = loadSites(config.sitesFile);
   const dataDir = mkdtempSync(join(tmpdir(), 'headcount-test-'));
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', DATA_DIR: dataDir, ...env });
+  const sites = loadSites(config.sitesFile);
   let offset = 0;
   const clock = () => Date.now() + offset;
-  const common = { visitWindowMs: config.visitWindowMs, clock };
-  const store = config.redis
-    ? await createRedisStore({ ...common, redis: config.redis, keyPrefix: config.keyPrefix, sites: sites.all().map((s) => s.id), presenceTtlMs: config.presenceTtlMs })
-    : await openMemoryStore({ ...common, dataDir });
-  const server = await startServer({ config, sites, store, clock, logger: createLogger(env.LOG_LEVEL ?? 'silent') });
+  const logger = createLogger(config.logLevel);
+  // The same store choice as the service (main.ts), only with a movable clock.
+  const { store } = await openStore(config, sites, clock, logger);
+  const server = await startServer({ config, sites, store, clock, logger });
   return {
     server,
     store,

@@ -4,7 +4,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Cluster, Redis } from 'ioredis';
 import type { HostPort } from '../../src/config.js';
-import { freePort, type RedisServer, startRedisServer } from './redis-server.js';
+import { freePort } from './free-port.js';
+import { type RedisServer, startRedisServer } from './redis-server.js';
 
 const run = promisify(execFile);
 const READY_TIMEOUT_MS = 10_000;
