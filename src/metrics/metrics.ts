@@ -41,6 +41,7 @@ export interface SiteFigures {
 export interface Metrics {
   readonly registry: Registry;
   readonly openSockets: Gauge;
+  readonly hiddenSockets: Gauge;
   readonly sessionsAdmitted: Counter<'site'>;
   readonly sessionsRejected: Counter<'reason'>;
   readonly messagesReceived: Counter<'type'>;
@@ -159,6 +160,11 @@ export function createMetrics(siteFigures: () => Promise<SiteFigures[]>): Metric
   return {
     registry,
     openSockets: new Gauge({ name: 'headcount_open_sockets', help: 'WebSocket connections open on this instance', registers: [registry] }),
+    hiddenSockets: new Gauge({
+      name: 'headcount_hidden_sockets',
+      help: 'Open sockets on this instance whose page reports itself hidden (idle, still online)',
+      registers: [registry],
+    }),
     sessionsAdmitted: new Counter({
       name: 'headcount_sessions_admitted_total',
       help: 'Page sessions admitted on this instance (hello accepted)',

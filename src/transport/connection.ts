@@ -49,8 +49,8 @@ export class Connection {
   private queue: Promise<void> = Promise.resolve();
   private helloTimer: NodeJS.Timeout | undefined;
   private readonly bucket: TokenBucket;
-  /** Hidden tabs stay online; visibility is kept for idle reporting. */
-  visibility: Visibility = 'visible';
+  /** Hidden tabs stay online; they are counted apart as idle in headcount_hidden_sockets. */
+  private visibility: Visibility = 'visible';
   alive = true;
 
   constructor(
@@ -92,8 +92,7 @@ export class Connection {
           return this.start({ psid: message.psid, identity: current.identity, kind: current.kind });
         }
         case 'vis':
-          this.visibility = message.vis;
-          return;
+          return this.setVisibility(message.vis);
         case 'sub':
           this.clearHelloTimer();
           return message.on ? this.deps.broadcaster.subscribe(this.site, this.socket) : this.deps.broadcaster.unsubscribe(this.site, this.socket);
@@ -111,7 +110,6 @@ export class Connection {
     let identity = hello.vid;
     let kind: Kind = hello.bot || this.client.automated ? 'bot' : 'guest';
     const now = this.deps.clock();
-    if (kind === 'guest' && this.site.cookieless) identity = await this.deps.cookieless(this.site, this.client.address, this.client.userAgent, now);
     try {
       if (hello.ticket !== undefined) {
         identity = await verifyTicket(this.site, hello.ticket, hello.psid, now);
@@ -124,8 +122,10 @@ export class Connection {
       if (error instanceof MemberTokenError) return this.refuse(CloseCode.badMemberToken, 'member_token', error.message);
       throw error;
     }
+    // Only guests need the daily salt: members are identified by their token, bots by the id they send.
+    if (kind === 'guest' && this.site.cookieless) identity = await this.deps.cookieless(this.site, this.client.address, this.client.userAgent, now);
     if (this.closed) return;
-    if (hello.vis) this.visibility = hello.vis;
+    if (hello.vis) this.setVisibility(hello.vis);
     await this.start({ psid: hello.psid, identity, kind });
     if (hello.sub && !this.closed) this.deps.broadcaster.subscribe(this.site, this.socket);
   }
@@ -186,7 +186,15 @@ export class Connection {
     this.helloTimer = undefined;
   }
 
+  private setVisibility(visibility: Visibility): void {
+    if (visibility === this.visibility) return;
+    this.visibility = visibility;
+    if (visibility === 'hidden') this.deps.metrics.hiddenSockets.inc();
+    else this.deps.metrics.hiddenSockets.dec();
+  }
+
   private onClose(): void {
+    this.setVisibility('visible');
     this.closed = true;
     this.clearHelloTimer();
     this.deps.broadcaster.unsubscribe(this.site, this.socket);

@@ -187,13 +187,21 @@ describe('WebSocket transport', () => {
     await closeAll();
   });
 
-  it('accepts visibility reports and keeps hidden pages online', async () => {
+  it('keeps hidden pages online and counts them as idle sockets', async () => {
+    const hidden = async () => Number(/^headcount_hidden_sockets (\d+)$/m.exec(await (await fetch(`http://127.0.0.1:${hc.server.port}/metrics`)).text())?.[1]);
     const client = await page();
     await client.hello({ vis: 'visible' });
     client.send({ t: 'vis', vis: 'hidden' });
-    await new Promise((r) => setTimeout(r, 50));
+    await eventually(hidden, (n) => n === 1);
     assert.equal((await online()).guests, 1);
+    client.send({ t: 'vis', vis: 'hidden' });
+    client.send({ t: 'vis', vis: 'visible' });
+    await eventually(hidden, (n) => n === 0);
+    const again = await page();
+    await again.hello({ vis: 'hidden' });
+    await eventually(hidden, (n) => n === 1);
     await closeAll();
+    await eventually(hidden, (n) => n === 0);
   });
 
   it('drops a peer that stops answering pings within two intervals', async () => {
