@@ -47,6 +47,11 @@ export interface StartingTotals {
   readonly pageviews?: number;
 }
 
+/** The part of a pino logger the stores use. */
+export interface StoreLogger {
+  warn(obj: object, msg: string): void;
+}
+
 export interface StoreOptions {
   /** Idle time after which a visitor's next pageview is a new visit; also how long a closed page session can resume. */
   readonly visitWindowMs: number;

@@ -5,17 +5,15 @@ import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { StoreLogger } from '../store.js';
 
 /** The part of a pino logger the store uses. */
-export interface Logger {
-  warn(obj: object, msg: string): void;
-}
 
 export interface JournalOptions<R> {
   readonly dataDir: string;
   /** Once the journal is this large (and at least as large as the last snapshot), the next batch goes into a new snapshot. */
   readonly limitBytes: number;
-  readonly logger?: Logger | undefined;
+  readonly logger?: StoreLogger | undefined;
   /** Rebuilds the state from the last snapshot (undefined on a first start) and the records written after it. */
   restore(snapshot: unknown, records: R[]): void;
   /** The current state as plain data. Called synchronously, so it covers exactly the records appended so far. */
@@ -111,7 +109,7 @@ function notWritable(dir: string, err: unknown): Error {
 }
 
 /** Takes the directory's lock file (exclusive create); returns its release. */
-async function lock(dir: string, logger: Logger | undefined): Promise<() => Promise<void>> {
+async function lock(dir: string, logger: StoreLogger | undefined): Promise<() => Promise<void>> {
   if (held.has(dir)) throw inUse(dir, process.pid);
   const path = join(dir, LOCK);
   for (let attempt = 0; ; attempt++) {
@@ -138,7 +136,7 @@ async function lock(dir: string, logger: Logger | undefined): Promise<() => Prom
  * Reads the journal's records in order. A damaged last line is what a crash mid-write leaves, so it
  * is dropped; a damaged line with records after it means the file itself is corrupt.
  */
-export async function readJournal<R>(dataDir: string, logger?: Logger): Promise<{ entries: JournalEntry<R>[]; bytes: number }> {
+export async function readJournal<R>(dataDir: string, logger?: StoreLogger): Promise<{ entries: JournalEntry<R>[]; bytes: number }> {
   const path = join(resolve(dataDir), JOURNAL);
   const text = (await readText(path)) ?? '';
   const lines = text.split('\n');

@@ -2,13 +2,14 @@
 // memory. Each mutation is a record that is applied here and then journaled, so a restart replays the
 // same records through the same code; semantics match the Redis store (see store.ts and its contract).
 import { randomBytes } from 'node:crypto';
-import type { JoinInput, JoinResult, Kind, Periods, StartingTotals, Store, StoreCounts, StoreOptions } from '../store.js';
-import { openJournal, type Journal, type Logger } from './journal.js';
+import type { JoinInput, JoinResult, Kind, Periods, StartingTotals, Store, StoreCounts, StoreLogger, StoreOptions } from '../store.js';
+import { ChangeListeners } from '../change-listeners.js';
+import { openJournal, type Journal } from './journal.js';
 
 export interface MemoryStoreOptions extends StoreOptions {
   /** Holds the lock, snapshot and journal; created when missing. */
   readonly dataDir: string;
-  readonly logger?: Logger | undefined;
+  readonly logger?: StoreLogger | undefined;
   /** Journal size that triggers a snapshot. */
   readonly journalLimitBytes?: number | undefined;
 }
@@ -318,15 +319,16 @@ function checkTotal(name: string, value: number | undefined): void {
 }
 
 export class MemoryStore implements Store {
-  private readonly listeners: ((site: string) => void)[] = [];
-  private readonly changed = new Set<string>();
+  private readonly listeners: ChangeListeners;
   private closing: Promise<void> | undefined;
 
   constructor(
     private readonly state: MemoryState,
     private readonly journal: Journal<StoreRecord>,
     private readonly options: MemoryStoreOptions,
-  ) {}
+  ) {
+    this.listeners = new ChangeListeners(options.logger);
+  }
 
   async join(input: JoinInput): Promise<JoinResult> {
     this.checkWritable();
@@ -376,7 +378,7 @@ export class MemoryStore implements Store {
   }
 
   onChange(listener: (site: string) => void): void {
-    this.listeners.push(listener);
+    this.listeners.add(listener);
   }
 
   close(): Promise<void> {
@@ -400,24 +402,8 @@ export class MemoryStore implements Store {
     this.journal.check();
   }
 
-  /** Coalesces a tick's changes per site, and keeps listener errors away from the caller. */
   private notify(site: string): void {
-    if (this.changed.size === 0) queueMicrotask(() => this.emit());
-    this.changed.add(site);
-  }
-
-  private emit(): void {
-    const sites = [...this.changed];
-    this.changed.clear();
-    for (const site of sites) {
-      for (const listener of this.listeners) {
-        try {
-          listener(site);
-        } catch (err) {
-          this.options.logger?.warn({ err, site }, 'store change listener failed');
-        }
-      }
-    }
+    this.listeners.notify(site);
   }
 }
 

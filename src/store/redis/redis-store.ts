@@ -9,7 +9,8 @@
 // so the page retries. Reads, setTotals and ping fail fast instead of waiting.
 import { randomBytes } from 'node:crypto';
 import { v4 as uuidv4 } from 'uuid';
-import type { JoinInput, JoinResult, Kind, Periods, StartingTotals, Store, StoreCounts, StoreOptions } from '../store.js';
+import { ChangeListeners } from '../change-listeners.js';
+import type { JoinInput, JoinResult, Kind, Periods, StartingTotals, Store, StoreCounts, StoreLogger, StoreOptions } from '../store.js';
 import { connectRedis, type RedisClient, type RedisTarget } from './connect.js';
 import { Keys } from './keys.js';
 import { Scripts } from './scripts.js';
@@ -28,10 +29,6 @@ export interface RedisStoreOptions extends StoreOptions {
   readonly logger?: StoreLogger | undefined;
 }
 
-/** The part of a pino logger the store uses. */
-export interface StoreLogger {
-  warn(obj: object, msg: string): void;
-}
 
 const KIND_CODE: Record<Kind, string> = { guest: 'g', member: 'm', bot: 'b' };
 const PUBLISH_COALESCE_MS = 50;
@@ -83,7 +80,7 @@ export class RedisStore implements Store {
   private readonly logger: StoreLogger;
   /** The page sessions this instance holds, per site: what it re-joins if it was reaped. */
   private readonly held = new Map<string, Map<string, Held>>();
-  private readonly listeners: ((site: string) => void)[] = [];
+  private readonly listeners: ChangeListeners;
   private readonly publishTimers = new Map<string, NodeJS.Timeout>();
   /** When each site's last change notice went out; one entry per site changed here. */
   private readonly publishedAt = new Map<string, number>();
@@ -102,6 +99,7 @@ export class RedisStore implements Store {
     this.closed = new Promise<never>((_, reject) => (this.fail = reject));
     this.closed.catch(() => {});
     this.logger = options.logger ?? { warn: ({ err }: { err?: unknown }, msg) => process.emitWarning(`${msg}: ${String(err)}`) };
+    this.listeners = new ChangeListeners(this.logger);
     // Auto-pipelining batches the commands of one event-loop turn (heartbeats of all sites,
     // concurrent joins) into one write.
     this.client = connectRedis(options.redis, { name: `headcount:${this.instanceId}`, autoPipelining: true });
@@ -198,7 +196,7 @@ export class RedisStore implements Store {
   }
 
   onChange(listener: (site: string) => void): void {
-    this.listeners.push(listener);
+    this.listeners.add(listener);
   }
 
   close(): Promise<void> {
@@ -328,15 +326,7 @@ export class RedisStore implements Store {
   }
 
   private notify(site: string): void {
-    queueMicrotask(() => {
-      for (const listener of this.listeners) {
-        try {
-          listener(site);
-        } catch (error) {
-          this.warn('change listener failed')(error);
-        }
-      }
-    });
+    this.listeners.notify(site);
   }
 }
 
