@@ -286,6 +286,12 @@ describe('redis store', { timeout: 20_000 }, () => {
   it('holds joins while Redis is away up to maxPendingJoins, refuses more at once, and fails the held ones on close', async () => {
     const store = await open({ maxPendingJoins: 2 });
     await server.kill();
+    // The client sees the closed socket a moment after the process is gone; until then a command is
+    // still written to the dead socket. Wait for that, so what follows tests the outage itself.
+    for (let tries = 0; await store.ping().then(() => true, (error: Error) => !/unreachable/.test(error.message)); tries++) {
+      assert.ok(tries < 100, 'the store noticed that Redis is gone within 5 s');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     const held = [store.join(input('visitor-a')), store.join(input('visitor-b'))];
     const settled = held.map((join) => join.then(() => 'stored', () => 'failed'));
     await assert.rejects(store.join(input('visitor-c')), /2 page sessions are already waiting for Redis/);
