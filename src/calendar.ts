@@ -6,11 +6,40 @@ const formatters = new Map<string, Intl.DateTimeFormat>();
 function formatter(timeZone: string): Intl.DateTimeFormat {
   let format = formatters.get(timeZone);
   if (!format) {
-    format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
     formatters.set(timeZone, format);
   }
   return format;
 }
+
+/** The local date and time of an instant in a time zone (month 1-12). */
+export interface WallClock {
+  readonly year: number;
+  readonly month: number;
+  readonly day: number;
+  readonly hour: number;
+  readonly minute: number;
+  readonly second: number;
+}
+
+export function wallClock(at: number, timeZone: string): WallClock {
+  const fields: Record<string, number> = {};
+  for (const part of formatter(timeZone).formatToParts(at)) {
+    if (part.type !== 'literal') fields[part.type] = Number(part.value);
+  }
+  return { year: fields.year!, month: fields.month!, day: fields.day!, hour: fields.hour!, minute: fields.minute!, second: fields.second! };
+}
+
+export const pad = (value: number, width = 2) => String(value).padStart(width, '0');
 
 /** Days begin on a whole minute in every time zone, so one answer per zone and minute serves every page
  * session that starts in it (and they share one object instead of holding one each). */
@@ -20,10 +49,9 @@ export function periodsAt(now: number, timeZone: string): Periods {
   const minute = Math.floor(now / 60_000);
   const last = lastByZone.get(timeZone);
   if (last?.minute === minute) return last.periods;
-  const parts = formatter(timeZone).formatToParts(now);
-  const part = (type: string) => parts.find((p) => p.type === type)!.value;
-  const month = `${part('year')}-${part('month')}`;
-  const periods = Object.freeze({ day: `${month}-${part('day')}`, month });
+  const clock = wallClock(now, timeZone);
+  const month = `${pad(clock.year, 4)}-${pad(clock.month)}`;
+  const periods = Object.freeze({ day: `${month}-${pad(clock.day)}`, month });
   lastByZone.set(timeZone, { minute, periods });
   return periods;
 }
