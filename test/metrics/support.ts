@@ -9,7 +9,7 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const DASHBOARD = fileURLToPath(new URL('../../deploy/grafana/dashboards/headcount.json', import.meta.url));
 
 /** Debian package of each binary the tests run; CI (.ci/run) installs the missing ones. */
-const PACKAGES = { promtool: 'prometheus', prometheus: 'prometheus', 'docker-compose': 'docker-compose', nginx: 'nginx' } as const;
+const PACKAGES = { promtool: 'prometheus', prometheus: 'prometheus', amtool: 'prometheus-alertmanager', 'docker-compose': 'docker-compose', nginx: 'nginx' } as const;
 type Binary = keyof typeof PACKAGES;
 const RUN_TIMEOUT_MS = 30_000;
 
