@@ -1,7 +1,6 @@
 // Serves the tracker bundle (/t.js), the demo article (/) and the SVG badge of a site's figures.
-import { readFileSync } from 'node:fs';
 import { Router, type Response } from 'express';
-import { buildClient } from '../../../client/build.js';
+import { clientFiles } from '../../../client/bundle.js';
 import { langOf } from '../../../client/labels.js';
 import type { SiteRegistry } from '../../sites.js';
 import type { StatsReader } from '../../stats.js';
@@ -22,8 +21,9 @@ const queryText = (value: unknown) => (typeof value === 'string' ? value : undef
 
 export function clientRoutes(sites: SiteRegistry, stats: StatsReader, unknownSite: UnknownSite): Router {
   const router = Router();
-  // Built once in memory at start-up, so a fresh clone needs no build step.
-  const bundle = buildClient();
+  // Prebuilt files in the compiled server; bundled once in memory when run from sources.
+  const files = clientFiles();
+  const bundle = files.script;
   bundle.catch(() => undefined); // reported by the first request for /t.js
 
   router.get('/t.js', async (req, res, next) => {
@@ -47,7 +47,7 @@ export function clientRoutes(sites: SiteRegistry, stats: StatsReader, unknownSit
 
   // The demo article only when the built-in demo site (or one named so) exists.
   if (sites.get(DEMO_SITE_ID)) {
-    const demo = readFileSync(new URL('../../../client/demo.html', import.meta.url), 'utf8');
+    const demo = files.demo();
     router.get('/', (_req, res) => {
       res.set({ 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' }).send(demo);
     });

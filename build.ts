@@ -1,0 +1,42 @@
+// npm run build (also run by `npm ci`, through the prepare script): compiles the server to dist/, the
+// JavaScript that `npm start` and the image run with plain `node`, no TypeScript loader, no bundler.
+//   dist/main.js, dist/cli.js   src/main.ts and src/cli.ts bundled by esbuild (ESM, node20, packages
+//                               left to node_modules), with source maps
+//   dist/lua/                   the Redis scripts, read next to the bundle (src/store/redis/scripts.ts)
+//   dist/client/                t.js, its gzip and hash, the demo page (client/build.ts)
+import { cpSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { GZIP_BUDGET_BYTES, writeClient } from './client/build.js';
+
+const path = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+export const DIST = path('dist/');
+/** Where the compiled server finds the client files, relative to dist/main.js. */
+const CLIENT_DIR = './client/';
+
+export async function buildAll(dist = DIST): Promise<{ clientRaw: number; clientGzip: number }> {
+  rmSync(dist, { recursive: true, force: true });
+  await build({
+    entryPoints: [path('src/main.ts'), path('src/cli.ts')],
+    outdir: dist,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: true,
+    // Tells client/bundle.ts to read the prebuilt files, and drops its in-memory esbuild path.
+    define: { HEADCOUNT_CLIENT_DIR: JSON.stringify(CLIENT_DIR) },
+    logLevel: 'warning',
+  });
+  cpSync(path('src/store/redis/lua/'), `${dist}lua/`, { recursive: true });
+  const client = await writeClient(`${dist}${CLIENT_DIR.slice(2)}`);
+  return { clientRaw: client.raw, clientGzip: client.gzip.length };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { clientRaw, clientGzip } = await buildAll();
+  const over = clientGzip > GZIP_BUDGET_BYTES;
+  console.log(`dist/: main.js, cli.js, lua/; client/t.js ${clientRaw} bytes, ${clientGzip} bytes gzipped (budget ${GZIP_BUDGET_BYTES})${over ? ' OVER BUDGET' : ''}`);
+  if (over) process.exitCode = 1;
+}

@@ -1,0 +1,46 @@
+// The client files as the server serves them. Compiled (dist/main.js), they are the files `npm run
+// build` wrote next to it; run from sources (tests), t.js is bundled in memory once per process from
+// client/*.ts, so a test never serves a stale dist/. Only that second path loads esbuild.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export interface ClientBundle {
+  code: string;
+  gzip: Buffer;
+  /** Size of the minified script in bytes. */
+  raw: number;
+  /** Strong validator of the script's content. */
+  hash: string;
+}
+
+/** File names inside the client directory of dist/. */
+export const CLIENT_FILES = { script: 't.js', gzip: 't.js.gz', hash: 't.js.sha256', demo: 'demo.html' } as const;
+
+/** Defined by build.ts in the compiled server only: the client directory, relative to dist/main.js. */
+declare const HEADCOUNT_CLIENT_DIR: string;
+
+function readBuilt(dir: URL): { script: ClientBundle; demo: string } {
+  const read = (file: string) => {
+    try {
+      return readFileSync(new URL(file, dir));
+    } catch (error) {
+      throw new Error(`client file ${fileURLToPath(new URL(file, dir))} is missing; run \`npm run build\` (${(error as Error).message})`);
+    }
+  };
+  const code = read(CLIENT_FILES.script).toString('utf8');
+  const script = { code, gzip: read(CLIENT_FILES.gzip), raw: Buffer.byteLength(code), hash: read(CLIENT_FILES.hash).toString('utf8').trim() };
+  return { script, demo: read(CLIENT_FILES.demo).toString('utf8') };
+}
+
+let fromSources: Promise<ClientBundle> | undefined;
+
+/** The tracker script and the demo page. A missing file of the compiled build throws at once. */
+export function clientFiles(): { script: Promise<ClientBundle>; demo: () => string } {
+  // A branch on a build-time constant: esbuild drops the unused one, with its import of esbuild.
+  if (typeof HEADCOUNT_CLIENT_DIR === 'undefined') {
+    fromSources ??= import('./build.js').then(({ buildClient }) => buildClient());
+    return { script: fromSources, demo: () => readFileSync(new URL('./demo.html', import.meta.url), 'utf8') };
+  }
+  const built = readBuilt(new URL(HEADCOUNT_CLIENT_DIR, import.meta.url));
+  return { script: Promise.resolve(built.script), demo: () => built.demo };
+}
