@@ -1,23 +1,30 @@
-// Durability for the embedded store: an append-only journal of operations, group-committed with
-// fdatasync, folded into an atomically written snapshot when it grows large and on close.
-// Files in dataDir: `lock` (the owner's pid), `snapshot.json`, `journal.ndjson` (one `[seq, record]` a line).
-import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+// Durability for the embedded store: an append-only journal of records, group-committed with
+// fdatasync, folded into an atomically written snapshot when it grows large, on a schedule and on close.
+// A record changes the state only once its batch is durable, so the state in memory is what a replay
+// of the files gives. A failed write stops the journal: records are refused (a leave still takes
+// effect in memory) until a fresh snapshot of the state can be written.
+// Files in dataDir: `lock` (see dir-lock.ts), `snapshot.json`, `journal.ndjson` (one `[seq, record]` a line).
+import { mkdir, open, readFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { StoreLogger } from '../store.js';
-
-/** The part of a pino logger the store uses. */
+import { lockDataDir, notWritable } from './dir-lock.js';
+import { nodeFileOps, syncDir, type FileOps } from './file-ops.js';
 
 export interface JournalOptions<R> {
   readonly dataDir: string;
-  /** Once the journal is this large (and at least as large as the last snapshot), the next batch goes into a new snapshot. */
+  /** Once the journal is this large (and at least as large as the last snapshot), a snapshot follows the batch. */
   readonly limitBytes: number;
   readonly logger?: StoreLogger | undefined;
   /** Rebuilds the state from the last snapshot (undefined on a first start) and the records written after it. */
   restore(snapshot: unknown, records: R[]): void;
-  /** The current state as plain data. Called synchronously, so it covers exactly the records appended so far. */
+  /** The current state as plain data. Called synchronously, so it covers exactly the records applied so far. */
   snapshot(): unknown;
+  /** Told when writes start failing (with the error) and when they work again (undefined). */
+  onHealth?(failure: Error | undefined): void;
+  /** Tests swap in failing writes. */
+  readonly files?: FileOps | undefined;
 }
 
 export interface JournalEntry<R> {
@@ -25,29 +32,18 @@ export interface JournalEntry<R> {
   readonly record: R;
 }
 
-const SNAPSHOT = 'snapshot.json';
-const JOURNAL = 'journal.ndjson';
-const LOCK = 'lock';
-const SNAPSHOT_VERSION = 1;
-
-/** Data directories locked by this process: its own pid in a lock file proves nothing about them. */
-const held = new Set<string>();
-
-interface Batch {
-  readonly promise: Promise<void>;
-  resolve(): void;
+interface Pending<R> {
+  readonly record: R;
+  apply(): unknown;
+  /** Applied even when its write fails (a leave): then memory is ahead of the disk, never behind it. */
+  readonly evenIfLost: boolean;
+  resolve(value: unknown): void;
   reject(err: Error): void;
 }
 
-function batch(): Batch {
-  let resolve!: () => void;
-  let reject!: (err: Error) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
+const SNAPSHOT = 'snapshot.json';
+const JOURNAL = 'journal.ndjson';
+const SNAPSHOT_VERSION = 1;
 
 function errorCode(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | undefined)?.code;
@@ -62,74 +58,12 @@ async function readText(path: string): Promise<string | undefined> {
   }
 }
 
-/** A rename or a new file is durable only once its directory is synced. */
-async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
+function settle<R>(entry: Pending<R>): void {
   try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function writeAtomically(dir: string, name: string, text: string): Promise<void> {
-  const temp = join(dir, `${name}.tmp`);
-  const handle = await open(temp, 'w');
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, join(dir, name));
-  await syncDir(dir);
-}
-
-function isAlive(pid: number): boolean {
-  // Our own pid without an entry in `held` is a lock left by an earlier run (containers reuse pid 1).
-  if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
+    entry.resolve(entry.apply());
   } catch (err) {
-    return errorCode(err) === 'EPERM';
+    entry.reject(err instanceof Error ? err : new Error(String(err)));
   }
-}
-
-function inUse(dir: string, pid: number): Error {
-  return new Error(
-    `data directory ${dir} is in use by process ${pid} (lock file ${join(dir, LOCK)}): ` +
-      'only one Headcount process may use a data directory; stop the other one or set DATA_DIR to another directory',
-  );
-}
-
-function notWritable(dir: string, err: unknown): Error {
-  const reason = err instanceof Error ? err.message : String(err);
-  return new Error(`data directory ${dir} cannot be written: ${reason}`, { cause: err });
-}
-
-/** Takes the directory's lock file (exclusive create); returns its release. */
-async function lock(dir: string, logger: StoreLogger | undefined): Promise<() => Promise<void>> {
-  if (held.has(dir)) throw inUse(dir, process.pid);
-  const path = join(dir, LOCK);
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await writeFile(path, `${process.pid}\n`, { flag: 'wx' });
-      break;
-    } catch (err) {
-      if (errorCode(err) !== 'EEXIST') throw notWritable(dir, err);
-      const holder = Number.parseInt((await readText(path)) ?? '', 10);
-      // A second EEXIST means another process took the stale lock first.
-      if (isAlive(holder) || attempt > 0) throw inUse(dir, holder);
-      logger?.warn({ dataDir: dir, pid: holder }, 'taking over the lock of a process that is gone');
-      await rm(path, { force: true });
-    }
-  }
-  held.add(dir);
-  return async () => {
-    held.delete(dir);
-    await rm(path, { force: true });
-  };
 }
 
 /**
@@ -185,7 +119,7 @@ export async function openJournal<R>(options: JournalOptions<R>): Promise<Journa
   } catch (err) {
     throw notWritable(dir, err);
   }
-  const release = await lock(dir, options.logger);
+  const release = await lockDataDir(dir);
   let handle: FileHandle | undefined;
   try {
     const snapshot = await readSnapshot(dir);
@@ -195,10 +129,10 @@ export async function openJournal<R>(options: JournalOptions<R>): Promise<Journa
     options.restore(snapshot.state, fresh.map((entry) => entry.record));
     handle = await open(join(dir, JOURNAL), 'a');
     await syncDir(dir);
-    const seq = fresh.at(-1)?.seq ?? snapshot.seq;
+    const seq = Math.max(entries.at(-1)?.seq ?? 0, snapshot.seq);
     const journal = new Journal<R>(dir, handle, seq, snapshot.bytes, options, release);
     // Start from an empty journal: drops a torn tail and persists the sessions the restore ended.
-    if (bytes > 0) await journal.compact();
+    if (bytes > 0) await journal.compact().catch((err: Error) => Promise.reject(notWritable(dir, err.cause ?? err)));
     return journal;
   } catch (err) {
     await handle?.close();
@@ -208,11 +142,13 @@ export async function openJournal<R>(options: JournalOptions<R>): Promise<Journa
 }
 
 export class Journal<R> {
-  private lines: string[] = [];
-  private batch: Batch | undefined;
+  private pending: Pending<R>[] = [];
   private flushing: Promise<void> | undefined;
+  /** Writes and snapshots run one at a time, in order. */
+  private chain: Promise<unknown> = Promise.resolve();
   private size = 0;
-  private failure: Error | undefined;
+  private stopped: Error | undefined;
+  private readonly files: FileOps;
 
   constructor(
     private readonly dir: string,
@@ -222,20 +158,29 @@ export class Journal<R> {
     private snapshotBytes: number,
     private readonly options: JournalOptions<R>,
     private readonly release: () => Promise<void>,
-  ) {}
-
-  /** Resolves once the record is on disk; records appended in one tick share one write and one fdatasync. */
-  append(record: R): Promise<void> {
-    if (this.failure) return Promise.reject(this.failure);
-    this.lines.push(`${JSON.stringify([++this.seq, record])}\n`);
-    this.batch ??= batch();
-    this.flushing ??= this.flush();
-    return this.batch.promise;
+  ) {
+    this.files = options.files ?? nodeFileOps;
   }
 
-  /** Throws the write error that stopped the journal, if any: the state in memory is ahead of the disk. */
-  check(): void {
-    if (this.failure) throw this.failure;
+  /** The write error that stopped the journal, until a snapshot succeeds again. */
+  get failure(): Error | undefined {
+    return this.stopped;
+  }
+
+  /**
+   * Writes the record, then applies it (`apply` runs once the record is durable, in journal order)
+   * and resolves with what `apply` returned. Records appended in one tick share one write and one
+   * fdatasync. When the write fails the promise rejects and `apply` never runs, unless `evenIfLost`.
+   */
+  append<T>(record: R, apply: () => T, evenIfLost = false): Promise<T> {
+    if (this.stopped) {
+      if (evenIfLost) return new Promise<T>((resolve) => resolve(apply()));
+      return Promise.reject(this.stopped);
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ record, apply, evenIfLost, resolve: resolve as (value: unknown) => void, reject });
+      this.kick();
+    });
   }
 
   /** Writes what is pending and a final snapshot, then releases the file and the lock. */
@@ -249,41 +194,89 @@ export class Journal<R> {
     }
   }
 
-  /** Snapshot of the state as of the call (taken synchronously), then an empty journal. */
-  async compact(): Promise<void> {
+  /**
+   * Snapshot of the state as of its turn (taken synchronously), then an empty journal. Its success
+   * is what ends a failure: the files then hold the whole state in memory again.
+   */
+  compact(): Promise<void> {
+    return this.exclusive(() => this.compactNow());
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(work);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private kick(): void {
+    if (this.flushing) return;
+    this.flushing = this.exclusive(async () => {
+      try {
+        await nextTurn(); // let everything appended in this tick join the batch
+        while (this.pending.length > 0) {
+          const batch = this.pending;
+          this.pending = [];
+          await this.writeBatch(batch);
+        }
+      } finally {
+        this.flushing = undefined; // in the same synchronous step as the empty check, so no append is stranded
+      }
+    });
+  }
+
+  private async writeBatch(batch: Pending<R>[]): Promise<void> {
+    if (this.stopped) return this.settleLost(batch);
+    let text = '';
+    for (const entry of batch) text += `${JSON.stringify([++this.seq, entry.record])}\n`;
+    const before = this.size;
+    try {
+      await this.files.append(this.handle, text);
+      await this.files.datasync(this.handle);
+    } catch (err) {
+      this.fail(err);
+      this.settleLost(batch);
+      // Best effort: a restart before the recovery must not replay records that were refused.
+      await this.files.truncate(this.handle, before).catch(() => undefined);
+      return;
+    }
+    this.size += Buffer.byteLength(text);
+    for (const entry of batch) settle(entry);
+    if (this.size >= Math.max(this.options.limitBytes, this.snapshotBytes)) await this.compactNow().catch(() => undefined);
+  }
+
+  private settleLost(batch: Pending<R>[]): void {
+    for (const entry of batch) {
+      if (entry.evenIfLost) settle(entry);
+      else entry.reject(this.stopped!);
+    }
+  }
+
+  private async compactNow(): Promise<void> {
+    // Every record written so far is applied (apply runs right after its batch is durable), so the
+    // state matches seq; records that failed took their seq too and are covered, never replayed.
     const text = JSON.stringify({ version: SNAPSHOT_VERSION, seq: this.seq, state: this.options.snapshot() });
-    await writeAtomically(this.dir, SNAPSHOT, text);
-    await this.handle.truncate(0);
-    await this.handle.datasync();
+    try {
+      await this.files.replace(this.dir, SNAPSHOT, text);
+      await this.files.truncate(this.handle, 0);
+      await this.files.datasync(this.handle);
+    } catch (err) {
+      this.fail(err);
+      throw this.stopped!;
+    }
     this.size = 0;
     this.snapshotBytes = Buffer.byteLength(text);
-  }
-
-  private async flush(): Promise<void> {
-    await nextTurn(); // let everything appended in this tick join the batch
-    while (this.lines.length > 0) {
-      const text = this.lines.join('');
-      const current = this.batch!;
-      this.lines = [];
-      this.batch = undefined;
-      try {
-        this.check();
-        // The snapshot is taken now, when the state matches the records up to this batch, so the
-        // batch itself is made durable by the snapshot.
-        if (this.size >= Math.max(this.options.limitBytes, this.snapshotBytes)) await this.compact();
-        else await this.write(text);
-        current.resolve();
-      } catch (err) {
-        this.failure ??= new Error(`journal in ${this.dir} stopped: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-        current.reject(this.failure);
-      }
+    if (this.stopped) {
+      this.stopped = undefined;
+      this.options.logger?.warn({ dataDir: this.dir }, 'data directory writable again: snapshot written, journal resumed');
+      this.options.onHealth?.(undefined);
     }
-    this.flushing = undefined; // in the same synchronous step as the empty check, so no append is stranded
   }
 
-  private async write(text: string): Promise<void> {
-    await this.handle.appendFile(text);
-    await this.handle.datasync();
-    this.size += Buffer.byteLength(text);
+  private fail(err: unknown): void {
+    if (this.stopped) return;
+    const reason = err instanceof Error ? err.message : String(err);
+    this.stopped = new Error(`data directory ${this.dir} cannot be written (${reason}); joins are refused until it can`, { cause: err });
+    this.options.logger?.warn({ dataDir: this.dir, err }, 'journal write failed: refusing joins, retrying with a snapshot');
+    this.options.onHealth?.(this.stopped);
   }
 }

@@ -12,7 +12,8 @@ async function worker(): Promise<void> {
   while (next < LIMIT) {
     const i = next++;
     const psid = `crash-${i}`;
-    await store.join({ site: 'crash', psid, identity: `visitor-${i % 100}`, kind: 'guest', now: at, periods: { day, month } });
+    const visitor = `visitor-${i % 100}`;
+    await store.join({ site: 'crash', psid, identity: visitor, visitor, kind: 'guest', now: at, periods: { day, month } });
     process.stdout.write(`${psid}\n`);
   }
 }
