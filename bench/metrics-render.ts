@@ -40,7 +40,7 @@ try {
   for (const site of sites.all()) {
     for (let i = 0; i < SESSIONS_PER_SITE; i++) {
       const now = Date.now();
-      await store.join({ site: site.id, psid: `${site.id}-p${i}`, identity: `${site.id}-v${i}`, kind: KINDS[i % KINDS.length]!, now, periods: periodsAt(now, site.timeZone) });
+      await store.join({ site: site.id, psid: `${site.id}-p${i}`, identity: `${site.id}-v${i}`, visitor: `${site.id}-v${i}`, kind: KINDS[i % KINDS.length]!, now, periods: periodsAt(now, site.timeZone) });
     }
   }
 

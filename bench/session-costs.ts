@@ -212,7 +212,7 @@ async function busyRedisMicrosecondsPerPageview(url: string): Promise<number> {
     const before = await commandStats(client);
     const now = Date.now();
     const ids = Array.from({ length: SATURATION_BATCH }, (_, i) => `${round}-${i}`);
-    await Promise.all(ids.map((id) => scripts.join({ keys, instanceId: 'bench', psid: `p${id}`, tag: `g:v${id}`, now, expiry: now + 30_000, visitWindowMs: 1_800_000, periods, resume: false })));
+    await Promise.all(ids.map((id) => scripts.join({ keys, replacedChannel: 'bench-busy:replaced', site: 'demo', instanceId: 'bench', psid: `p${id}`, tag: `g:v${id}`, visitor: `v${id}`, claim: 1, now, presenceTtlMs: 30_000, visitWindowMs: 1_800_000, periods, resume: false })));
     await Promise.all(ids.map((id) => scripts.leave(keys, 'bench', `p${id}`, now)));
     await Promise.all(ids.map(() => scripts.read(keys, periods)));
     const after = await commandStats(client);
@@ -237,9 +237,10 @@ async function heapPerWaitingJoin(): Promise<number> {
   gc();
   const before = process.memoryUsage().heapUsed;
   const periods = { day: '2026-11-26', month: '2026-11' };
-  const waiting = Array.from({ length: WAITING_JOINS }, () =>
-    store.join({ site: 'demo', psid: randomUUID(), identity: randomUUID(), kind: 'guest', now: Date.now(), periods }).catch(() => undefined),
-  );
+  const waiting = Array.from({ length: WAITING_JOINS }, () => {
+    const visitor = randomUUID();
+    return store.join({ site: 'demo', psid: randomUUID(), identity: visitor, visitor, kind: 'guest', now: Date.now(), periods }).catch(() => undefined);
+  });
   await sleep(200);
   gc();
   const perJoin = (process.memoryUsage().heapUsed - before) / WAITING_JOINS;

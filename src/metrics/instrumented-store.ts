@@ -27,6 +27,7 @@ export function instrumentStore(store: Store, metrics: StoreMetrics): Store {
     dailySalt: timed('daily_salt', (site, day, now) => store.dailySalt(site, day, now)),
     ping: timed('ping', () => store.ping()),
     onChange: (listener) => store.onChange(listener),
+    onReplaced: (listener) => store.onReplaced(listener),
     close: () => store.close(),
   };
 }

@@ -16,6 +16,9 @@ export interface JoinInput {
   readonly psid: string;
   /** Who is online: the visitor id for guests and bots, the member id for members. */
   readonly identity: string;
+  /** The page's visitor id (`vid`; a cookieless guest's computed identity): while a member page session
+   * carrying it is open, that visitor's guest page sessions count only as that member. */
+  readonly visitor: string;
   readonly kind: Kind;
   readonly now: number;
   readonly periods: Periods;
@@ -40,6 +43,8 @@ export interface StoreCounts {
   readonly pageviews: Totals;
   /** Most guests + members online at once; `at` in epoch ms, null before the first join. */
   readonly peak: { readonly online: number; readonly at: number | null };
+  /** True when the store answers from memory but cannot save changes (the embedded store's disk fails). */
+  readonly stale?: boolean;
 }
 
 export interface StartingTotals {
@@ -74,6 +79,9 @@ export interface Store {
   ping(): Promise<void>;
   /** Called with a site id whenever its counts may have changed, on this instance or another. */
   onChange(listener: (site: string) => void): void;
+  /** Called when a page session this instance holds was joined on another instance, which holds it now:
+   * the local socket is closed without ending it. A store of one process never calls it. */
+  onReplaced(listener: (site: string, psid: string) => void): void;
   /** Ends this instance's page sessions, persists, and releases connections. */
   close(): Promise<void>;
 }

@@ -9,16 +9,16 @@ import type { Store } from '../store/store.js';
 export type CookielessIdentity = (site: Site, address: string, userAgent: string, now: number) => Promise<string>;
 
 export function cookielessIdentities(store: Store): CookielessIdentity {
-  // One salt lookup per site and day, not per hello; only the current day is kept.
-  const salts = new Map<string, { day: string; salt: Promise<string> }>();
+  // Once known, a site's salt of the day is kept (only the current day). Until then every hello asks the
+  // store itself, so each one waiting for an unreachable Redis counts against its bound of waiting hellos.
+  const salts = new Map<string, { day: string; salt: string }>();
   return async (site, address, userAgent, now) => {
     const day = periodsAt(now, site.timeZone).day;
-    let entry = salts.get(site.id);
-    if (entry?.day !== day) {
-      entry = { day, salt: store.dailySalt(site.id, day, now) };
-      salts.set(site.id, entry);
-      entry.salt.catch(() => salts.delete(site.id));
+    let salt = salts.get(site.id);
+    if (salt?.day !== day) {
+      salt = { day, salt: await store.dailySalt(site.id, day, now) };
+      salts.set(site.id, salt);
     }
-    return createHmac('sha256', await entry.salt).update(`${site.id}\n${address}\n${userAgent}`).digest('base64url').slice(0, 22);
+    return createHmac('sha256', salt.salt).update(`${site.id}\n${address}\n${userAgent}`).digest('base64url').slice(0, 22);
   };
 }

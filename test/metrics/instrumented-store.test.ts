@@ -42,7 +42,7 @@ describe('instrumented embedded store', () => {
     const changed: string[] = [];
     store.onChange((site) => changed.push(site));
     const psid = randomUUID();
-    assert.deepEqual(await store.join({ site: 'demo', psid, identity: randomUUID(), kind: 'guest', now: Date.now(), periods: periods() }), { pageview: true, visit: true });
+    assert.deepEqual(await store.join({ site: 'demo', psid, identity: 'visitor-a', visitor: 'visitor-a', kind: 'guest', now: Date.now(), periods: periods() }), { pageview: true, visit: true });
     await store.setTotals('demo', { visits: 100 });
     assert.equal((await store.read('demo', periods())).visits.total, 100);
     await store.leave('demo', psid, Date.now());
@@ -59,7 +59,7 @@ describe('instrumented embedded store', () => {
 
   it('counts the commands that fail, and still rejects them', async () => {
     await inner.close();
-    await assert.rejects(store.join({ site: 'demo', psid: randomUUID(), identity: randomUUID(), kind: 'guest', now: Date.now(), periods: periods() }), /closed/);
+    await assert.rejects(store.join({ site: 'demo', psid: randomUUID(), identity: 'visitor-b', visitor: 'visitor-b', kind: 'guest', now: Date.now(), periods: periods() }), /closed/);
     await assert.rejects(store.ping(), /closed/);
     await assert.rejects(store.ping(), /closed/);
     const observed = await samples();

@@ -97,6 +97,26 @@ describe('many instances on one Redis', { timeout: 60_000 }, () => {
     await eventually(() => stats(a), (s) => s.online.guests === baseline.online.guests);
   });
 
+  it('a page that reconnects to another instance while its old socket is open: the old one closes with 4409, counts unchanged', async (t) => {
+    const baseline = await stats(a);
+    const session = { vid: randomUUID(), psid: randomUUID() };
+    const old = await page(a);
+    assert.equal((await old.hello(session)).resumed, false);
+    await eventually(() => stats(b), (s) => s.pageviews.total === baseline.pageviews.total + 1);
+
+    const movedAt = Date.now();
+    const moved = await page(b);
+    assert.equal((await moved.hello(session)).resumed, true);
+    const closed = await Promise.race([old.closed, new Promise<undefined>((resolve) => setTimeout(resolve, 1_000))]);
+    assert.deepEqual(closed, { code: CloseCode.replaced, reason: 'page session reconnected elsewhere' }, 'the old socket on A closed within 1 s');
+    t.diagnostic(`the old socket on A closed ${Date.now() - movedAt} ms after the hello on B`);
+    const now = await eventually(() => stats(a), (s) => s.online.guests === baseline.online.guests + 1);
+    assert.equal(now.pageviews.total, baseline.pageviews.total + 1);
+    assert.equal(now.visits.total, baseline.visits.total + 1);
+    await moved.close();
+    await eventually(() => stats(a), (s) => s.online.guests === baseline.online.guests);
+  });
+
   it(`kill -9 of an instance: its pages leave within PRESENCE_TTL_MS * 4/3 (${CRASH_BOUND_MS} ms here), totals stay, and they resume elsewhere`, async (t) => {
     const victim = await instance();
     const baseline = await stats(a);

@@ -25,8 +25,9 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
     const options = (): StoreOptions => ({ visitWindowMs: WINDOW, clock: () => now });
     let n = 0;
     const psid = () => `page-session-${++n}`;
-    const join = (identity: string, kind: Kind = 'guest', id = psid(), periods = DAY, at = now) =>
-      store.join({ site, psid: id, identity, kind, now: at, periods } satisfies JoinInput);
+    // A guest's visitor id is its identity; members and bots get a visitor id of their own unless given one.
+    const join = (identity: string, kind: Kind = 'guest', id = psid(), periods = DAY, at = now, visitor = kind === 'guest' ? identity : `vid-of-${identity}`) =>
+      store.join({ site, psid: id, identity, visitor, kind, now: at, periods } satisfies JoinInput);
     const online = async () => (await store.read(site, DAY)).online;
 
     beforeEach(async () => {
@@ -48,6 +49,12 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
         pageviews: { total: 0, today: 0, month: 0 },
         peak: { online: 0, at: null },
       });
+    });
+
+    it('does not mark its figures stale while it can read and save', async () => {
+      await join('visitor-a');
+      assert.equal((await store.read(site, DAY)).stale, undefined);
+      await store.ping();
     });
 
     it('counts two page sessions of one visitor once, and a second visitor apart', async () => {
@@ -77,6 +84,43 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
       await join('member-1', 'member');
       await join('visitor-a');
       assert.deepEqual(await online(), { guest: 1, member: 1, bot: 0 });
+    });
+
+    it('counts a visitor id with a member page session open only as that member', async () => {
+      const [guestTab, memberTab] = [psid(), psid()];
+      await join('visitor-a', 'guest', guestTab);
+      assert.deepEqual(await online(), { guest: 1, member: 0, bot: 0 });
+      await join('member-1', 'member', memberTab, DAY, now, 'visitor-a');
+      assert.deepEqual(await online(), { guest: 0, member: 1, bot: 0 });
+      // Reconnects of either tab count nothing twice.
+      await join('visitor-a', 'guest', guestTab);
+      await join('member-1', 'member', memberTab, DAY, now, 'visitor-a');
+      assert.deepEqual(await online(), { guest: 0, member: 1, bot: 0 });
+      await store.leave(site, memberTab, now);
+      assert.deepEqual(await online(), { guest: 1, member: 0, bot: 0 }, 'the member tab closed: a guest again');
+      await store.leave(site, guestTab, now);
+      assert.deepEqual(await online(), { guest: 0, member: 0, bot: 0 });
+      assert.equal((await store.read(site, DAY)).peak.online, 1, 'never two at once');
+    });
+
+    it('hides a guest tab opened after the member tab, and again when the member tab resumes', async () => {
+      const [memberTab, guestTab, phone] = [psid(), psid(), psid()];
+      await join('member-1', 'member', memberTab, DAY, now, 'visitor-a');
+      await join('visitor-a', 'guest', guestTab);
+      await join('visitor-b', 'guest');
+      assert.deepEqual(await online(), { guest: 1, member: 1, bot: 0 });
+      await store.leave(site, memberTab, now);
+      assert.deepEqual(await online(), { guest: 2, member: 0, bot: 0 });
+      now += MINUTE;
+      assert.deepEqual(await join('member-1', 'member', memberTab, DAY, now, 'visitor-a'), { pageview: false, visit: false });
+      assert.deepEqual(await online(), { guest: 1, member: 1, bot: 0 });
+      // The same member on another device (another visitor id) does not hide this browser's guest tab.
+      await join('member-1', 'member', phone, DAY, now, 'visitor-c');
+      await store.leave(site, memberTab, now);
+      assert.deepEqual(await online(), { guest: 2, member: 1, bot: 0 });
+      await store.leave(site, phone, now);
+      await store.leave(site, guestTab, now);
+      assert.deepEqual(await online(), { guest: 1, member: 0, bot: 0 });
     });
 
     it('counts bots apart: no pageviews, visits or peak', async () => {
@@ -188,7 +232,7 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
 
     it('keeps sites apart', async () => {
       await join('visitor-a');
-      await store.join({ site: 'other-site', psid: psid(), identity: 'visitor-a', kind: 'guest', now, periods: DAY });
+      await store.join({ site: 'other-site', psid: psid(), identity: 'visitor-a', visitor: 'visitor-a', kind: 'guest', now, periods: DAY });
       assert.equal((await store.read(site, DAY)).pageviews.total, 1);
       assert.equal((await store.read('other-site', DAY)).online.guest, 1);
       await store.setTotals('other-site', { visits: 0, pageviews: 0 });

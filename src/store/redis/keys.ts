@@ -26,8 +26,12 @@ function checked(what: string, value: string, pattern: RegExp): string {
 export interface SiteKeys {
   /** ZSET instance id -> presence expiry (ms). */
   readonly inst: string;
+  /** HASH psid -> "<instance> <claim> <visitor> <tag>": the one instance holding each open page session. */
+  readonly holder: string;
   /** HASH identity tag -> open page sessions across all instances. */
   readonly who: string;
+  /** HASH visitor id -> open member page sessions carrying it: that visitor's guest tabs do not count. */
+  readonly memberVisitors: string;
   /** HASH g/m/b -> distinct identities online. */
   readonly online: string;
   /** ZSET psid -> +inf while open, leave time after. */
@@ -38,7 +42,7 @@ export interface SiteKeys {
   readonly tot: string;
   /** HASH {online, at}. */
   readonly peak: string;
-  /** HASH psid -> identity tag: the page sessions one instance holds. */
+  /** HASH psid -> identity tag: the page sessions one instance joined (an index for its reap; `holder` decides). */
   sess(instanceId: string): string;
   /** HASH {visits, pageviews} of one day, e.g. "2026-11-26". */
   day(day: string): string;
@@ -49,11 +53,15 @@ export interface SiteKeys {
 }
 
 export class Keys {
+  /** Pub/sub channel: a site's counts changed on some instance. */
   readonly changes: string;
+  /** Pub/sub channel: a page session moved to another instance; its old holder closes the old socket. */
+  readonly replaced: string;
 
   constructor(private readonly prefix: string) {
     checked('key prefix', prefix, SAFE_PART);
     this.changes = `${prefix}:changes`;
+    this.replaced = `${prefix}:replaced`;
   }
 
   /** Throws KeyError for a site id that is not safe inside a hash tag, before any Redis call. */
@@ -61,7 +69,9 @@ export class Keys {
     const base = `${this.prefix}:{${checked('site', site, SAFE_PART)}}:`;
     return {
       inst: `${base}inst`,
+      holder: `${base}holder`,
       who: `${base}who`,
+      memberVisitors: `${base}mvis`,
       online: `${base}online`,
       seen: `${base}seen`,
       last: `${base}last`,

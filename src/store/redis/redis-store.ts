@@ -4,15 +4,20 @@
 // instance that stops heartbeating is reaped by the others; one that finds it was reaped (e.g.
 // after a long pause) re-joins its sessions as resumes.
 //
-// While Redis is unreachable (restart, failover, outage) joins and leaves wait in ioredis's queue
-// and run, in order, once it is back; at most maxPendingJoins joins wait, later ones fail at once
-// so the page retries. Reads, setTotals and ping fail fast instead of waiting.
+// A psid has one holder in Redis: a page that reconnects to another instance moves there, and its old
+// holder hears of it (replaced channel) and closes the old socket; only the holder's leave or reap
+// ends it. Presence expiry is kept in Redis's clock, so instances' clocks may disagree.
+//
+// While Redis is unreachable (restart, failover, outage) joins, leaves and daily-salt lookups wait in
+// ioredis's queue and run, in order, once it is back; at most maxPendingJoins joins and salt lookups
+// wait, later ones fail at once so the page retries. Reads, setTotals and ping fail fast instead.
 import { randomBytes } from 'node:crypto';
 import { v4 as uuidv4 } from 'uuid';
 import { ChangeListeners } from '../change-listeners.js';
 import type { JoinInput, JoinResult, Kind, Periods, StartingTotals, Store, StoreCounts, StoreLogger, StoreOptions } from '../store.js';
 import { connectRedis, type RedisClient, type RedisTarget } from './connect.js';
 import { Keys } from './keys.js';
+import { ChangePublisher, changeFrom, movedFrom } from './notices.js';
 import { Scripts } from './scripts.js';
 
 export interface RedisStoreOptions extends StoreOptions {
@@ -31,7 +36,6 @@ export interface RedisStoreOptions extends StoreOptions {
 
 
 const KIND_CODE: Record<Kind, string> = { guest: 'g', member: 'm', bot: 'b' };
-const PUBLISH_COALESCE_MS = 50;
 /** How long ping and read wait for an answer from a connection that looks up. */
 const ANSWER_TIMEOUT_MS = 1_000;
 /** How long close() may spend ending its sessions in Redis before it just disconnects. */
@@ -41,18 +45,17 @@ export const DEFAULT_MAX_PENDING_JOINS = 10_000;
 
 interface Held {
   readonly tag: string;
+  readonly visitor: string;
   /** Only names the day/month keys of a resume; resumes count no pageview. */
   readonly periods: Periods;
-}
-
-interface ChangeMessage {
-  readonly site: string;
-  readonly from: string;
+  readonly claim: number;
 }
 
 function count(value: string | null | undefined): number {
   return value == null ? 0 : Number(value);
 }
+
+const TOKEN = /^\S+$/;
 
 function check(condition: boolean, message: string): void {
   if (!condition) throw new TypeError(message);
@@ -80,10 +83,12 @@ export class RedisStore implements Store {
   private readonly logger: StoreLogger;
   /** The page sessions this instance holds, per site: what it re-joins if it was reaped. */
   private readonly held = new Map<string, Map<string, Held>>();
+  /** Per site and psid, the claim of the latest join sent: a move notice naming an older one is stale. */
+  private readonly claims = new Map<string, Map<string, number>>();
+  private lastClaim = 0;
   private readonly listeners: ChangeListeners;
-  private readonly publishTimers = new Map<string, NodeJS.Timeout>();
-  /** When each site's last change notice went out; one entry per site changed here. */
-  private readonly publishedAt = new Map<string, number>();
+  private readonly replacedListeners: ((site: string, psid: string) => void)[] = [];
+  private readonly publisher: ChangePublisher;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private pendingJoins = 0;
   /** When the command connection last became ready (store clock). */
@@ -107,14 +112,15 @@ export class RedisStore implements Store {
     this.subscriber = connectRedis(options.redis, { name: `headcount:sub:${this.instanceId}`, autoPipelining: false });
     for (const connection of [this.client, this.subscriber]) connection.on('error', this.warn('redis connection error'));
     this.client.on('ready', () => (this.readySince = options.clock()));
-    this.subscriber.on('message', (_channel: string, message: string) => this.received(message));
+    this.subscriber.on('message', (channel: string, message: string) => (channel === this.keys.replaced ? this.movedAway(message) : this.received(message)));
     this.scripts = new Scripts(this.client);
+    this.publisher = new ChangePublisher(this.client, this.keys.changes, this.instanceId, this.warn('publishing a change failed'));
   }
 
   /** Connects, registers presence in the configured sites and starts the heartbeat. */
   async start(): Promise<void> {
     await Promise.all([this.client.connect(), this.subscriber.connect()]);
-    await this.subscriber.subscribe(this.keys.changes);
+    await this.subscriber.subscribe(this.keys.changes, this.keys.replaced);
     // Change notices published while the subscriber was away are lost: assume every site changed.
     this.subscriber.on('ready', () => this.activeSites().forEach((site) => this.notify(site)));
     await this.heartbeat();
@@ -123,23 +129,30 @@ export class RedisStore implements Store {
 
   async join(input: JoinInput): Promise<JoinResult> {
     check(typeof input.psid === 'string' && input.psid !== '', 'psid: expected a non-empty string');
-    check(typeof input.identity === 'string' && input.identity !== '', 'identity: expected a non-empty string');
+    check(typeof input.identity === 'string' && TOKEN.test(input.identity), 'identity: expected a non-empty string without spaces');
+    check(typeof input.visitor === 'string' && TOKEN.test(input.visitor), 'visitor: expected a non-empty string without spaces');
     check(Object.hasOwn(KIND_CODE, input.kind), 'kind: expected guest, member or bot');
     check(Number.isFinite(input.now), 'now: expected a time in ms');
     const keys = this.keys.site(input.site);
     const tag = `${KIND_CODE[input.kind]}:${input.identity}`;
-    const limit = this.options.maxPendingJoins ?? DEFAULT_MAX_PENDING_JOINS;
-    if (this.pendingJoins >= limit) throw new Error(`${limit} page sessions are already waiting for Redis`);
-    this.pendingJoins++;
-    const reply = await Promise.race([this.closed, this.scripts.join({
-      keys, instanceId: this.instanceId, psid: input.psid, tag, now: input.now,
-      expiry: input.now + this.options.presenceTtlMs, visitWindowMs: this.options.visitWindowMs,
-      periods: input.periods, resume: false,
-    })]).finally(() => this.pendingJoins--);
-    // Recorded only after Redis counted it, so a resync never races the original join.
+    const claim = ++this.lastClaim;
+    const claims = this.claimsIn(input.site);
+    const reply = await this.whenRedisAnswers(() => {
+      claims.set(input.psid, claim);
+      return this.scripts.join({
+        keys, replacedChannel: this.keys.replaced, site: input.site, instanceId: this.instanceId, psid: input.psid, tag,
+        visitor: input.visitor, claim, now: input.now, presenceTtlMs: this.options.presenceTtlMs,
+        visitWindowMs: this.options.visitWindowMs, periods: input.periods, resume: false,
+      });
+    }).catch((error: unknown) => {
+      if (claims.get(input.psid) === claim) claims.delete(input.psid);
+      throw error;
+    });
     const sessions = this.sessions(input.site);
     if (reply.missing && sessions.size > 0) this.resync(input.site, input.now).catch(this.warn('resync after being reaped failed'));
-    sessions.set(input.psid, { tag, periods: input.periods });
+    // Recorded only after Redis counted it, so a resync never races the original join; not at all when
+    // it already moved on to another instance or left.
+    if (claims.get(input.psid) === claim) sessions.set(input.psid, { tag, visitor: input.visitor, periods: input.periods, claim });
     this.changed(input.site);
     return { pageview: reply.pageview, visit: reply.visit };
   }
@@ -149,6 +162,7 @@ export class RedisStore implements Store {
     const keys = this.keys.site(site);
     // Forgotten before the command is sent, so a resync started meanwhile cannot revive it.
     this.held.get(site)?.delete(psid);
+    this.claims.get(site)?.delete(psid);
     if (await Promise.race([this.closed, this.scripts.leave(keys, this.instanceId, psid, now)])) this.changed(site);
   }
 
@@ -183,10 +197,10 @@ export class RedisStore implements Store {
   async dailySalt(site: string, day: string): Promise<string> {
     const key = this.keys.site(site).salt(day);
     const fresh = randomBytes(24).toString('base64url');
-    this.connected();
-    // One atomic command: the first instance's salt wins, the others get it back. Redis's clock
-    // expires it, so no instance has to remember to delete it.
-    const earlier = await this.client.set(key, fresh, 'PX', SALT_LIFETIME_MS, 'NX', 'GET');
+    // One atomic command: the first instance's salt wins, the others get it back (a re-sent one too).
+    // Redis's clock expires it, so no instance has to remember to delete it. It waits for Redis like
+    // a join: the guest's hello needs it.
+    const earlier = await this.whenRedisAnswers(() => this.client.set(key, fresh, 'PX', SALT_LIFETIME_MS, 'NX', 'GET'));
     return earlier ?? fresh;
   }
 
@@ -199,6 +213,10 @@ export class RedisStore implements Store {
     this.listeners.add(listener);
   }
 
+  onReplaced(listener: (site: string, psid: string) => void): void {
+    this.replacedListeners.push(listener);
+  }
+
   close(): Promise<void> {
     this.closing ??= this.shutdown();
     return this.closing;
@@ -207,9 +225,7 @@ export class RedisStore implements Store {
   private async shutdown(): Promise<void> {
     clearTimeout(this.heartbeatTimer);
     // Change notices still waiting to be published go out now, with those of the reap below.
-    const unpublished = [...this.publishTimers.keys()];
-    for (const timer of this.publishTimers.values()) clearTimeout(timer);
-    this.publishTimers.clear();
+    const unpublished = this.publisher.stop();
     // While Redis is unreachable, skip the reap: other instances do it once our presence expires.
     // Commands wait for Redis to come back, so the farewell is bounded; disconnect() then fails
     // whatever still waits (a heartbeat included).
@@ -232,10 +248,23 @@ export class RedisStore implements Store {
     const now = this.options.clock();
     const sites = this.activeSites();
     this.held.clear();
-    const ended = await Promise.all(sites.map((site) => this.scripts.reap(this.keys.site(site), this.instanceId, now)));
+    const ended = await Promise.all(sites.map((site) => this.scripts.reap(this.keys.site(site), this.instanceId, now, false)));
     const changed = new Set([...unpublished, ...sites.filter((_, i) => ended[i]! > 0)]);
-    await Promise.all([...changed].map((site) => this.publish(site)));
+    await Promise.all([...changed].map((site) => this.publisher.publish(site)));
     await Promise.all([this.client.quit(), this.subscriber.quit()]);
+  }
+
+  /** Runs a command that may wait for Redis, at most maxPendingJoins at once; fails when the store closes. */
+  private async whenRedisAnswers<T>(command: () => Promise<T>): Promise<T> {
+    if (this.closing !== undefined) throw new Error('the store is closed');
+    const limit = this.options.maxPendingJoins ?? DEFAULT_MAX_PENDING_JOINS;
+    if (this.pendingJoins >= limit) throw new Error(`${limit} page sessions are already waiting for Redis`);
+    this.pendingJoins++;
+    try {
+      return await Promise.race([this.closed, command()]);
+    } finally {
+      this.pendingJoins--;
+    }
   }
 
   /** Fails fast instead of queueing behind a reconnect: reads have callers waiting. */
@@ -247,6 +276,12 @@ export class RedisStore implements Store {
     let sessions = this.held.get(site);
     if (sessions === undefined) this.held.set(site, (sessions = new Map()));
     return sessions;
+  }
+
+  private claimsIn(site: string): Map<string, number> {
+    let claims = this.claims.get(site);
+    if (claims === undefined) this.claims.set(site, (claims = new Map()));
+    return claims;
   }
 
   /** Configured sites plus any other site this instance holds sessions in. */
@@ -267,58 +302,68 @@ export class RedisStore implements Store {
 
   private async heartbeat(): Promise<void> {
     const now = this.options.clock();
-    const expiry = now + this.options.presenceTtlMs;
     await Promise.all(this.activeSites().map(async (site) => {
       const keys = this.keys.site(site);
-      const { missing, dead } = await this.scripts.heartbeat(keys, this.instanceId, expiry, now);
+      const { missing, dead } = await this.scripts.heartbeat(keys, this.instanceId, this.options.presenceTtlMs);
       if (missing && (this.held.get(site)?.size ?? 0) > 0) await this.resync(site, now);
       // After Redis was away, every instance's presence may look expired: reap only once all of them
       // had a presence TTL to heartbeat again.
       if (now - this.readySince < this.options.presenceTtlMs) return;
-      for (const id of dead) await this.scripts.reap(keys, id, now);
-      if (dead.length > 0) this.changed(site);
+      let ended = 0;
+      // The reap checks the expiry again: an instance that heartbeated since the listing stays.
+      for (const id of dead) ended += await this.scripts.reap(keys, id, now, true);
+      if (ended > 0) this.changed(site);
     }));
   }
 
   /** Re-joins every session held in a site after this instance was reaped; they resume, uncounted. */
   private async resync(site: string, now: number): Promise<void> {
     const keys = this.keys.site(site);
-    const expiry = now + this.options.presenceTtlMs;
+    const claims = this.claimsIn(site);
+    // Each re-join carries the latest claim, so a later move notice still names the newest socket.
+    const held = [...this.sessions(site)].map(([psid, entry]) => ({ psid, ...entry, claim: claims.get(psid) ?? entry.claim }));
     // All commands are issued in this turn, before any later leave, so Redis sees them in order.
-    await Promise.all([...this.sessions(site)].map(([psid, { tag, periods }]) =>
-      this.scripts.join({ keys, instanceId: this.instanceId, psid, tag, now, expiry, visitWindowMs: this.options.visitWindowMs, periods, resume: true }),
-    ));
+    const replies = await Promise.all(held.map(({ psid, tag, visitor, periods, claim }) => this.scripts.join({
+      keys, replacedChannel: this.keys.replaced, site, instanceId: this.instanceId, psid, tag, visitor, claim, now,
+      presenceTtlMs: this.options.presenceTtlMs, visitWindowMs: this.options.visitWindowMs, periods, resume: true,
+    })));
+    // Pages that reconnected to another instance meanwhile belong to it now.
+    replies.forEach((reply, i) => {
+      const { psid, claim } = held[i]!;
+      if (reply.elsewhere && claims.get(psid) === claim) this.release(site, psid);
+    });
     this.changed(site);
   }
 
   /** Tells local listeners now and other instances (coalesced per site) soon. */
   private changed(site: string): void {
     this.notify(site);
-    if (this.publishTimers.has(site) || this.closing !== undefined) return;
-    // The first change after a quiet spell goes out at once; the rest of the burst waits for the window's end.
-    const wait = Math.max(0, (this.publishedAt.get(site) ?? 0) + PUBLISH_COALESCE_MS - Date.now());
-    const timer = setTimeout(() => {
-      this.publishTimers.delete(site);
-      this.publishedAt.set(site, Date.now());
-      this.publish(site).catch(this.warn('publishing a change failed'));
-    }, wait);
-    timer.unref();
-    this.publishTimers.set(site, timer);
-  }
-
-  private async publish(site: string): Promise<void> {
-    await this.client.publish(this.keys.changes, JSON.stringify({ site, from: this.instanceId } satisfies ChangeMessage));
+    this.publisher.changed(site);
   }
 
   private received(message: string): void {
-    let change: unknown;
-    try {
-      change = JSON.parse(message);
-    } catch {
-      return; // not ours: another program on the same channel
+    const site = changeFrom(message, this.instanceId);
+    if (site !== undefined) this.notify(site);
+  }
+
+  /** A move notice: when it names this instance's latest join of the psid, the page is held elsewhere now. */
+  private movedAway(message: string): void {
+    const notice = movedFrom(message, this.instanceId);
+    if (notice !== undefined && this.claims.get(notice.site)?.get(notice.psid) === notice.claim) this.release(notice.site, notice.psid);
+  }
+
+  /** Lets go of a page session another instance holds now: out of the index, and the transport closes its socket. */
+  private release(site: string, psid: string): void {
+    this.claims.get(site)?.delete(psid);
+    this.held.get(site)?.delete(psid);
+    this.scripts.forget(this.keys.site(site), this.instanceId, psid).catch(this.warn('forgetting a moved page session failed'));
+    for (const listener of this.replacedListeners) {
+      try {
+        listener(site, psid);
+      } catch (err) {
+        this.logger.warn({ err, site }, 'store replaced listener failed');
+      }
     }
-    const { site, from } = (change ?? {}) as Partial<ChangeMessage>;
-    if (typeof site === 'string' && from !== this.instanceId) this.notify(site);
   }
 
   private warn(msg: string): (err: unknown) => void {

@@ -52,7 +52,7 @@ describe('redis store on a cluster', { timeout: 30_000 }, () => {
     const heard: string[] = [];
     b.onChange((site) => heard.push(site));
     for (const [i, site] of sites.entries()) {
-      await a.join({ site, psid: `page-${i}`, identity: `visitor-${i}`, kind: 'guest', now: Date.now(), periods: DAY });
+      await a.join({ site, psid: `page-${i}`, identity: `visitor-${i}`, visitor: `visitor-${i}`, kind: 'guest', now: Date.now(), periods: DAY });
     }
     const deadline = Date.now() + 2_000;
     while (!sites.every((site) => heard.includes(site)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -69,9 +69,24 @@ describe('redis store on a cluster', { timeout: 30_000 }, () => {
     assert.ok(owners.size > 1, 'the sites live on more than one master');
   });
 
+  it('tells the old holder when a page moves to another instance, on whichever master its site lives', async () => {
+    const sites = ['news', 'sport', 'life'];
+    const [a, b] = [await open(sites), await open(sites)];
+    const heard: string[] = [];
+    a.onReplaced((site, psid) => heard.push(`${site}/${psid}`));
+    for (const site of sites) {
+      const page = { site, psid: `moving-${site}`, identity: `visitor-${site}`, visitor: `visitor-${site}`, kind: 'guest' as const, now: Date.now(), periods: DAY };
+      await a.join(page);
+      assert.deepEqual(await b.join(page), { pageview: false, visit: false });
+    }
+    const deadline = Date.now() + 2_000;
+    while (heard.length < sites.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(heard.sort(), sites.map((site) => `${site}/moving-${site}`).sort());
+  });
+
   it('reloads its scripts after SCRIPT FLUSH on every node (NOSCRIPT)', async () => {
     const store = await open(['scripts']);
-    const join = (n: number) => store.join({ site: 'scripts', psid: `flush-${n}`, identity: `reader-${n}`, kind: 'guest', now: Date.now(), periods: DAY });
+    const join = (n: number) => store.join({ site: 'scripts', psid: `flush-${n}`, identity: `reader-${n}`, visitor: `reader-${n}`, kind: 'guest', now: Date.now(), periods: DAY });
     await join(1);
     const admin = await c.client();
     await Promise.all(admin.nodes('master').map((node) => node.script('FLUSH')));

@@ -35,7 +35,7 @@ describe('redis store behind Sentinel', { timeout: 60_000 }, () => {
   });
 
   it('keeps counting through a failover, nothing lost or doubled', async (t) => {
-    const join = (i: number) => store.join({ site: SITE, psid: `page-${i}`, identity: `visitor-${i}`, kind: 'guest', now: Date.now(), periods: DAY });
+    const join = (i: number) => store.join({ site: SITE, psid: `page-${i}`, identity: `visitor-${i}`, visitor: `visitor-${i}`, kind: 'guest', now: Date.now(), periods: DAY });
     const master = await sentinel.master();
     const oldMaster = master.port;
 

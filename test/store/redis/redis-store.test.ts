@@ -1,26 +1,17 @@
 // The Redis store: the shared contract plus what only a shared, crash-prone backend needs.
 // Every test runs its own throwaway redis-server.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { Keys } from '../../../src/store/redis/keys.js';
 import { createRedisStore, type RedisStore, type RedisStoreOptions } from '../../../src/store/redis/redis-store.js';
 import { Scripts } from '../../../src/store/redis/scripts.js';
-import type { JoinInput, Periods } from '../../../src/store/store.js';
+import type { JoinInput } from '../../../src/store/store.js';
 import { startRedisProxy } from '../../support/redis-proxy.js';
 import { type RedisServer, startRedisServer } from '../../support/redis-server.js';
 import { storeContract } from '../contract.js';
-
-const PREFIX = 'hc';
-const SITE = 'news';
-const WINDOW = 30 * 60_000;
-const DAY: Periods = { day: '2026-11-26', month: '2026-11' };
-
-function storeOptions(server: RedisServer, options: Partial<RedisStoreOptions> = {}): RedisStoreOptions {
-  return { redis: { kind: 'url', url: server.url }, keyPrefix: PREFIX, sites: [SITE], presenceTtlMs: 30_000, visitWindowMs: WINDOW, clock: Date.now, ...options };
-}
+import { adminClient, allKeys, DAY, PREFIX, SITE, startCrashingInstance, storeOptions, waitFor, WINDOW } from './harness.js';
 
 storeContract('redis', async () => {
   const server = await startRedisServer();
@@ -30,34 +21,6 @@ storeContract('redis', async () => {
   };
 });
 
-async function waitFor(what: string, condition: () => Promise<boolean> | boolean, timeoutMs = 3_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-/** A plain client for looking at and poking the server; its reconnect errors are expected noise. */
-function adminClient(server: RedisServer): Redis {
-  return new Redis(server.url).on('error', () => {});
-}
-
-async function allKeys(admin: Redis): Promise<string[]> {
-  const keys: string[] = [];
-  for await (const batch of admin.scanStream({ count: 100 })) keys.push(...(batch as string[]));
-  return keys.sort();
-}
-
-// A store in a child process that joins, reports its instance id and waits to be SIGKILLed.
-const CRASHING_INSTANCE = `
-const [moduleUrl, options, joins] = JSON.parse(process.argv[1]);
-const { createRedisStore } = await import(moduleUrl);
-const store = await createRedisStore({ ...options, clock: Date.now, logger: { warn() {} } });
-for (const input of joins) await store.join({ ...input, now: Date.now() });
-process.stdout.write(store.instanceId + '\\n');
-`;
-
 describe('redis store', { timeout: 20_000 }, () => {
   let server: RedisServer;
   let admin: Redis;
@@ -66,7 +29,7 @@ describe('redis store', { timeout: 20_000 }, () => {
   let n = 0;
   const psid = () => `page-session-${++n}`;
   const input = (identity: string, id = psid(), now = Date.now()): JoinInput =>
-    ({ site: SITE, psid: id, identity, kind: 'guest', now, periods: DAY });
+    ({ site: SITE, psid: id, identity, visitor: identity, kind: 'guest', now, periods: DAY });
 
   const open = async (options: Partial<RedisStoreOptions> = {}) => {
     const store = await createRedisStore(storeOptions(server, { logger: { warn: (_, msg) => warnings.push(msg) }, ...options }));
@@ -107,13 +70,7 @@ describe('redis store', { timeout: 20_000 }, () => {
     const presenceTtlMs = 300;
     const survivor = await open({ presenceTtlMs });
     const [first, second] = [input('visitor-a'), input('visitor-b')];
-    const moduleUrl = new URL('../../../src/store/redis/redis-store.ts', import.meta.url).href;
-    const options = { redis: { kind: 'url', url: server.url }, keyPrefix: PREFIX, sites: [SITE], presenceTtlMs, visitWindowMs: WINDOW };
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CRASHING_INSTANCE, JSON.stringify([moduleUrl, options, [first, second]])], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const [line] = (await once(child.stdout, 'data')) as [Buffer];
-    assert.match(line.toString(), /^[0-9a-f-]{36}\n$/);
+    const { child } = await startCrashingInstance(server, presenceTtlMs, [first, second]);
     assert.equal((await survivor.read(SITE, DAY)).online.guest, 2);
 
     const killedAt = Date.now();
@@ -133,11 +90,11 @@ describe('redis store', { timeout: 20_000 }, () => {
   it('counts a join re-sent with the same arguments once', async () => {
     const scripts = new Scripts(admin);
     const call = {
-      keys: new Keys(PREFIX).site(SITE), instanceId: 'instance-1', psid: psid(), tag: 'g:visitor-a',
-      now: Date.now(), expiry: Date.now() + 30_000, visitWindowMs: WINDOW, periods: DAY, resume: false,
+      keys: new Keys(PREFIX).site(SITE), replacedChannel: `${PREFIX}:replaced`, site: SITE, instanceId: 'instance-1', psid: psid(),
+      tag: 'g:visitor-a', visitor: 'visitor-a', claim: 1, now: Date.now(), presenceTtlMs: 30_000, visitWindowMs: WINDOW, periods: DAY, resume: false,
     };
-    assert.deepEqual(await scripts.join(call), { pageview: true, visit: true, missing: true });
-    assert.deepEqual(await scripts.join(call), { pageview: false, visit: false, missing: false });
+    assert.deepEqual(await scripts.join(call), { pageview: true, visit: true, missing: true, elsewhere: false });
+    assert.deepEqual(await scripts.join(call), { pageview: false, visit: false, missing: false, elsewhere: false });
     assert.equal(await scripts.leave(call.keys, call.instanceId, call.psid, Date.now()), true);
     assert.equal(await scripts.leave(call.keys, call.instanceId, call.psid, Date.now()), false);
     const store = await open();
@@ -236,7 +193,7 @@ describe('redis store', { timeout: 20_000 }, () => {
     assert.ok(newsKeys.length > 0);
     for (const key of newsKeys) assert.match(key, /^hc:\{news\}:/);
     await store.join({ ...input('visitor-a'), site: 'sport' });
-    for (const key of await allKeys(admin)) assert.match(key, /^hc:\{(news|sport)\}:(inst|sess:[0-9a-f-]{36}|who|online|seen|last|tot|peak|day:2026-11-26|month:2026-11)$/);
+    for (const key of await allKeys(admin)) assert.match(key, /^hc:\{(news|sport)\}:(inst|sess:[0-9a-f-]{36}|holder|who|mvis|online|seen|last|tot|peak|day:2026-11-26|month:2026-11)$/);
   });
 
   it('tells other instances about changes, and ignores its own and malformed messages', async () => {
@@ -254,7 +211,7 @@ describe('redis store', { timeout: 20_000 }, () => {
   });
 
   // What another instance does to this one when this one's heartbeats stop, e.g. during a long pause.
-  const reapWhilePaused = (store: RedisStore) => new Scripts(admin).reap(new Keys(PREFIX).site(SITE), store.instanceId, Date.now());
+  const reapWhilePaused = (store: RedisStore) => new Scripts(admin).reap(new Keys(PREFIX).site(SITE), store.instanceId, Date.now(), false);
   const guestsOnline = async (store: RedisStore) => (await store.read(SITE, DAY)).online.guest;
 
   it('re-joins its sessions without pageviews when its heartbeat finds it was reaped', async () => {

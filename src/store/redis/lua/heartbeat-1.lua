@@ -1,21 +1,24 @@
 --[[
-  Refreshes this instance's presence in one site and lists instances whose presence expired.
+  Refreshes this instance's presence in one site and lists instances whose presence expired, both by
+  Redis's clock, so instances whose clocks disagree neither reap each other nor keep ghosts.
   One command per instance and site, whatever the number of sessions it holds.
 
   Input:
-    KEYS[1]  inst    ZSET instance id -> presence expiry
+    KEYS[1]  inst    ZSET instance id -> presence expiry (Redis time, ms)
 
     ARGV[1]  this instance's id
-    ARGV[2]  new expiry (ms)
-    ARGV[3]  now (ms)
-    ARGV[4]  most dead instances to list at once
+    ARGV[2]  presence TTL (ms)
+    ARGV[3]  most dead instances to list at once
 
   Output:
     {1 if this instance's entry was missing (it was reaped), dead instance ids...}
 ]]
+--- @include "sessions"
+
+local now = redisTime()
 -- GT: a heartbeat that waited out a Redis outage never shortens a newer expiry.
-local missing = redis.call("ZADD", KEYS[1], "GT", ARGV[2], ARGV[1])
-local expired = redis.call("ZRANGEBYSCORE", KEYS[1], "-inf", "(" .. ARGV[3], "LIMIT", 0, ARGV[4])
+local missing = redis.call("ZADD", KEYS[1], "GT", now + tonumber(ARGV[2]), ARGV[1])
+local expired = redis.call("ZRANGEBYSCORE", KEYS[1], "-inf", "(" .. now, "LIMIT", 0, ARGV[3])
 local out = {missing}
 for _, id in ipairs(expired) do
   if id ~= ARGV[1] then

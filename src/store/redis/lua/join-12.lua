@@ -1,0 +1,105 @@
+--[[
+  Counts one open page session held by an instance. A psid has one holder: when another instance
+  holds it (the page reconnected here while its old socket there may still be open), it moves here
+  without being counted again, and the old holder is told on the replaced channel.
+
+  Input:
+    KEYS[1]  inst            ZSET instance id -> presence expiry (Redis time, ms)
+    KEYS[2]  sess            HASH psid -> tag, of this instance
+    KEYS[3]  holder          HASH psid -> "<instance> <claim> <visitor> <tag>"
+    KEYS[4]  who             HASH tag -> open page sessions
+    KEYS[5]  online          HASH g/m/b -> identities online
+    KEYS[6]  memberVisitors  HASH visitor id -> open member page sessions
+    KEYS[7]  seen            ZSET psid -> +inf while open, leave time after
+    KEYS[8]  last            ZSET tag -> last activity
+    KEYS[9]  tot             HASH {visits, pageviews}
+    KEYS[10] day             HASH {visits, pageviews}
+    KEYS[11] month           HASH {visits, pageviews}
+    KEYS[12] peak            HASH {online, at}
+
+    ARGV[1]  instance id
+    ARGV[2]  psid
+    ARGV[3]  identity tag "<k>:<identity>", k = g guest, m member, b bot
+    ARGV[4]  the page's visitor id
+    ARGV[5]  now (ms, the instance's clock: visit windows and bucket times)
+    ARGV[6]  presence TTL (ms), counted from Redis's clock
+    ARGV[7]  visit cutoff = now - visit window (ms)
+    ARGV[8]  day key TTL (s)
+    ARGV[9]  month key TTL (s)
+    ARGV[10] "1" when re-joining a session this instance already counted (after being reaped):
+             never a pageview, and never taken from another instance
+    ARGV[11] claim: this instance's number for this join
+    ARGV[12] replaced channel
+    ARGV[13] site id (for the replaced notice)
+
+  Output:
+    {pageview 0|1, visit 0|1, 1 if this instance's presence entry was missing,
+     1 if a re-join found the page session held by another instance}
+]]
+--- @include "sessions"
+
+local rcall = redis.call
+local instance, psid, tag, visitor, now, cutoff = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[7]
+local kind = string.sub(tag, 1, 1)
+local record = instance .. " " .. ARGV[11] .. " " .. visitor .. " " .. tag
+
+-- GT: a join that waited out a Redis outage never shortens a newer expiry.
+local missing = rcall("ZADD", KEYS[1], "GT", redisTime() + tonumber(ARGV[6]), instance)
+
+local held = rcall("HGET", KEYS[3], psid)
+if held then
+  local from, claim, oldVisitor, oldTag = parseRecord(held)
+  if from ~= instance then
+    if ARGV[10] == "1" then
+      rcall("HDEL", KEYS[2], psid)
+      return {0, 0, missing, 1}
+    end
+    rcall("HSET", KEYS[2], psid, tag)
+    rcall("PUBLISH", ARGV[12], cjson.encode({site = ARGV[13], psid = psid, from = from, claim = tonumber(claim)}))
+  end
+  -- Held here now: a repeated join, a reconnect, or ioredis re-sending after a lost reply counts
+  -- nothing; the newest claim is kept. Only a changed identity moves the online counts.
+  rcall("HSET", KEYS[3], psid, record)
+  if oldTag ~= tag or oldVisitor ~= visitor then
+    removeSession(KEYS[4], KEYS[5], KEYS[6], KEYS[8], oldTag, oldVisitor, now)
+    addSession(KEYS[4], KEYS[5], KEYS[6], tag, visitor)
+    updatePeak(KEYS[5], KEYS[12], now)
+  end
+  return {0, 0, missing, 0}
+end
+
+rcall("HSET", KEYS[2], psid, tag)
+rcall("HSET", KEYS[3], psid, record)
+
+-- After pruning, presence in seen/last means "within the visit window".
+rcall("ZREMRANGEBYSCORE", KEYS[7], "-inf", "(" .. cutoff)
+rcall("ZREMRANGEBYSCORE", KEYS[8], "-inf", "(" .. cutoff)
+
+local first = addSession(KEYS[4], KEYS[5], KEYS[6], tag, visitor)
+local pageview = ARGV[10] ~= "1" and not rcall("ZSCORE", KEYS[7], psid)
+rcall("ZADD", KEYS[7], "+inf", psid)
+
+if kind == "b" then
+  return {0, 0, missing, 0}
+end
+
+local visit = false
+if pageview then
+  visit = first and not rcall("ZSCORE", KEYS[8], tag)
+  -- HINCRBY keeps totals as 64-bit integers in Redis; Lua never does arithmetic on them.
+  for i = 9, 11 do
+    rcall("HINCRBY", KEYS[i], "pageviews", 1)
+    if visit then
+      rcall("HINCRBY", KEYS[i], "visits", 1)
+    end
+  end
+  rcall("EXPIRE", KEYS[10], ARGV[8])
+  rcall("EXPIRE", KEYS[11], ARGV[9])
+end
+rcall("ZADD", KEYS[8], "GT", now, tag)
+
+if first then
+  updatePeak(KEYS[5], KEYS[12], now)
+end
+
+return {pageview and 1 or 0, visit and 1 or 0, missing, 0}

@@ -1,0 +1,45 @@
+--[[
+  Ends every page session an instance holds and removes its presence entry: for instances that
+  stopped heartbeating (crashed), and for an instance's own close(). Page sessions that moved to
+  another instance are only dropped from the index.
+
+  Input:
+    KEYS[1]  inst            ZSET instance id -> presence expiry (Redis time, ms)
+    KEYS[2]  sess            HASH psid -> tag, of the instance being reaped
+    KEYS[3]  holder          HASH psid -> "<instance> <claim> <visitor> <tag>"
+    KEYS[4]  who             HASH tag -> open page sessions
+    KEYS[5]  online          HASH g/m/b -> identities online
+    KEYS[6]  memberVisitors  HASH visitor id -> open member page sessions
+    KEYS[7]  seen            ZSET psid -> +inf while open, leave time after
+    KEYS[8]  last            ZSET tag -> last activity
+    KEYS[9]  peak            HASH {online, at}
+
+    ARGV[1]  id of the instance being reaped
+    ARGV[2]  now (ms)
+    ARGV[3]  "1": only if its presence expired (by Redis's clock), as another instance reaping it;
+             "0": unconditionally, as the instance's own close()
+
+  Output:
+    number of page sessions ended
+]]
+--- @include "sessions"
+
+if ARGV[3] == "1" then
+  -- It was listed as expired by a heartbeat, but may have heartbeated since: then it is alive.
+  local expiry = redis.call("ZSCORE", KEYS[1], ARGV[1])
+  if expiry and tonumber(expiry) >= redisTime() then
+    return 0
+  end
+end
+
+local ended = 0
+for _, psid in ipairs(redis.call("HKEYS", KEYS[2])) do
+  local record = redis.call("HGET", KEYS[3], psid)
+  if record and parseRecord(record) == ARGV[1] then
+    endSession(KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], psid, record, ARGV[2])
+    ended = ended + 1
+  end
+end
+redis.call("DEL", KEYS[2])
+redis.call("ZREM", KEYS[1], ARGV[1])
+return ended
