@@ -6,6 +6,9 @@ export interface Site {
   readonly id: string;
   /** Exact origins ("https://baodanang.vn") or patterns with "*." subdomains and ":*" ports. */
   readonly origins: readonly string[];
+  /** Origins the site's own native apps send, same syntax. Sockets from them are not judged by user agent:
+   * app HTTP stacks (okhttp, CFNetwork, WebSocket libraries) look like bots to user-agent lists. */
+  readonly appOrigins: readonly string[];
   readonly memberSecret: string;
   readonly timeZone: string;
   readonly public: boolean;
@@ -33,6 +36,7 @@ const MIN_SECRET_LENGTH = 32;
 export const DEMO_SITE: Site = Object.freeze({
   id: 'demo',
   origins: Object.freeze(['http://localhost:*', 'http://127.0.0.1:*', 'http://[::1]:*']),
+  appOrigins: Object.freeze([]),
   memberSecret: 'demo-member-secret-for-local-testing-only',
   timeZone: 'Asia/Ho_Chi_Minh',
   public: true,
@@ -58,10 +62,13 @@ function parseSite(raw: unknown, where: string): Site {
   const at = `site "${id}"`;
   const origins = entry.origins;
   if (!Array.isArray(origins) || origins.length === 0) throw new SitesError(`${at}: origins must be a non-empty array`);
-  for (const origin of origins) {
-    if (typeof origin !== 'string' || !ORIGIN_PATTERN.test(origin)) {
-      throw new SitesError(`${at}: origin ${JSON.stringify(origin)} is not scheme://host[:port] (lower case, "*." and ":*" allowed)`);
-    }
+  checkPatterns(origins, `${at}: origin`);
+  const appOrigins = entry.appOrigins ?? [];
+  if (!Array.isArray(appOrigins)) throw new SitesError(`${at}: appOrigins must be an array`);
+  checkPatterns(appOrigins, `${at}: appOrigins entry`);
+  for (const origin of appOrigins) {
+    // Web pages on an app origin would escape the bot check: an app origin must serve no pages.
+    if (origins.includes(origin)) throw new SitesError(`${at}: appOrigins entry ${JSON.stringify(origin)} is also one of origins (use an origin that serves no web pages)`);
   }
   const memberSecret = entry.memberSecret;
   if (typeof memberSecret !== 'string' || memberSecret.length < MIN_SECRET_LENGTH) {
@@ -75,7 +82,23 @@ function parseSite(raw: unknown, where: string): Site {
   if (typeof isPublic !== 'boolean') throw new SitesError(`${at}: public must be true or false`);
   const cookieless = entry.cookieless ?? false;
   if (typeof cookieless !== 'boolean') throw new SitesError(`${at}: cookieless must be true or false`);
-  return Object.freeze({ id, origins: Object.freeze([...origins] as string[]), memberSecret, timeZone, public: isPublic, cookieless });
+  return Object.freeze({
+    id,
+    origins: Object.freeze([...origins] as string[]),
+    appOrigins: Object.freeze([...appOrigins] as string[]),
+    memberSecret,
+    timeZone,
+    public: isPublic,
+    cookieless,
+  });
+}
+
+function checkPatterns(patterns: unknown[], what: string): void {
+  for (const origin of patterns) {
+    if (typeof origin !== 'string' || !ORIGIN_PATTERN.test(origin)) {
+      throw new SitesError(`${what} ${JSON.stringify(origin)} is not scheme://host[:port] (lower case, "*." and ":*" allowed)`);
+    }
+  }
 }
 
 export function parseSites(json: unknown): SiteRegistry {
@@ -114,16 +137,13 @@ function matchesPattern(pattern: string, origin: URL): boolean {
   if (!match) return false;
   const [, scheme, wildcard, host, , port] = match;
   if (origin.protocol !== `${scheme}:`) return false;
-  const hostname = origin.hostname;
-  const hostOk = wildcard ? hostname.endsWith(`.${host}`) : hostname === host;
-  if (!hostOk) return false;
+  if (!hostMatches(wildcard, host, origin.hostname)) return false;
   if (port === '*') return true;
   const defaultPort = scheme === 'https' ? '443' : '80';
   return (origin.port || defaultPort) === (port ?? defaultPort);
 }
 
-/** Whether a browser's Origin header may count for this site. A filter, not authentication: non-browsers can send any Origin. */
-export function originAllowed(site: Site, origin: string | undefined): boolean {
+function matchesAny(patterns: readonly string[], origin: string | undefined): boolean {
   if (!origin) return false;
   let url: URL;
   try {
@@ -131,5 +151,34 @@ export function originAllowed(site: Site, origin: string | undefined): boolean {
   } catch {
     return false;
   }
-  return site.origins.some((pattern) => matchesPattern(pattern, url));
+  return urlOnOrigins(patterns, url);
+}
+
+function hostMatches(wildcard: string | undefined, host: string, hostname: string): boolean {
+  return wildcard ? hostname.endsWith(`.${host}`) : hostname === host;
+}
+
+/** Whether a parsed URL's scheme, host and port are on one of these origin patterns. */
+export function urlOnOrigins(patterns: readonly string[], url: URL): boolean {
+  return patterns.some((pattern) => matchesPattern(pattern, url));
+}
+
+/** Whether a host name (lower case, as WHATWG URL gives it) is the host of one of these origin patterns,
+ * whatever the scheme and port: a link from http://site to https://site is still the same site. */
+export function hostOnOrigins(patterns: readonly string[], hostname: string): boolean {
+  return patterns.some((pattern) => {
+    const match = ORIGIN_PATTERN.exec(pattern);
+    return match !== null && hostMatches(match[2], match[3], hostname);
+  });
+}
+
+/** Whether an Origin header may count for this site: one of its page origins or app origins.
+ * A filter, not authentication: non-browsers can send any Origin. */
+export function originAllowed(site: Site, origin: string | undefined): boolean {
+  return matchesAny(site.origins, origin) || matchesAny(site.appOrigins, origin);
+}
+
+/** Whether an Origin header is one of the site's native app origins (admitted without a user-agent check). */
+export function isAppOrigin(site: Site, origin: string | undefined): boolean {
+  return matchesAny(site.appOrigins, origin);
 }

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { verifyMemberToken } from '../src/members.js';
 import { DEMO_SITE } from '../src/sites.js';
 
-const MAX_LIFETIME = 15 * 60_000;
+const rules = { maxLifetimeMs: 15 * 60_000, leewayMs: 30_000, sessionMaxMs: 12 * 3600_000 };
 const doc = readFileSync(new URL('../docs/members.md', import.meta.url), 'utf8');
 
 function example(language: string): string {
@@ -16,8 +16,8 @@ function example(language: string): string {
 }
 
 async function accepted(token: string): Promise<void> {
-  const identity = await verifyMemberToken(DEMO_SITE, token.trim(), Date.now(), MAX_LIFETIME);
-  const reference = await verifyMemberToken(DEMO_SITE, execFileSync(process.execPath, ['-e', example('js')]).toString().trim(), Date.now(), MAX_LIFETIME);
+  const { identity } = await verifyMemberToken(DEMO_SITE, token.trim(), Date.now(), rules);
+  const { identity: reference } = await verifyMemberToken(DEMO_SITE, execFileSync(process.execPath, ['-e', example('js')]).toString().trim(), Date.now(), rules);
   assert.equal(identity, reference, 'same member id gives the same identity');
 }
 

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { DEMO_SITE, loadSites, originAllowed, parseSites, SitesError } from '../src/sites.js';
+import { DEMO_SITE, isAppOrigin, loadSites, originAllowed, parseSites, SitesError } from '../src/sites.js';
 
 const secret = 'x'.repeat(32);
 const site = (fields: object) => ({ id: 'baodanang', origins: ['https://baodanang.vn'], memberSecret: secret, timeZone: 'Asia/Ho_Chi_Minh', ...fields });
@@ -33,6 +33,9 @@ describe('sites', () => {
     ['a short secret', site({ memberSecret: 'short' }), /memberSecret must be/],
     ['an unknown time zone', site({ timeZone: 'Asia/Hanoi_City' }), /timeZone "Asia\/Hanoi_City"/],
     ['a non-boolean public', site({ public: 'yes' }), /public must be true or false/],
+    ['appOrigins that are not a list', site({ appOrigins: 'https://app.baodanang.vn' }), /appOrigins must be an array/],
+    ['a malformed app origin', site({ appOrigins: ['app://baodanang'] }), /appOrigins entry "app:\/\/baodanang" is not scheme/],
+    ['an app origin that is a page origin', site({ appOrigins: ['https://baodanang.vn'] }), /appOrigins entry "https:\/\/baodanang.vn" is also one of origins/],
   ] as const) {
     it(`refuses ${what}`, () => {
       assert.throws(() => parseSites({ sites: [entry] }), (error: unknown) => error instanceof SitesError && message.test(error.message));
@@ -59,5 +62,49 @@ describe('sites', () => {
     assert.ok(!originAllowed(s, 'null'));
     assert.ok(originAllowed(DEMO_SITE, 'http://127.0.0.1:3000'));
     assert.ok(!originAllowed(DEMO_SITE, 'https://example.com'));
+  });
+
+  // Each rule docs/protocol.md §1 states about origin patterns.
+  const allowed = (pattern: string, origin: string) => originAllowed(parseSites({ sites: [site({ origins: [pattern] })] }).get('baodanang')!, origin);
+
+  it('"*." matches sub-domains at any depth, never the bare domain', () => {
+    assert.ok(allowed('https://*.a.vn', 'https://x.a.vn'));
+    assert.ok(allowed('https://*.a.vn', 'https://x.y.a.vn'));
+    assert.ok(!allowed('https://*.a.vn', 'https://a.vn'));
+    assert.ok(!allowed('https://*.a.vn', 'https://xa.vn'));
+  });
+
+  it('a pattern without a port means the scheme\'s default port only; ":*" means any port or none', () => {
+    assert.ok(allowed('https://a.vn', 'https://a.vn'));
+    assert.ok(allowed('https://a.vn', 'https://a.vn:443'), 'the default port written out is the same origin');
+    assert.ok(!allowed('https://a.vn', 'https://a.vn:8443'));
+    assert.ok(allowed('https://a.vn:443', 'https://a.vn'));
+    assert.ok(allowed('http://localhost:3000', 'http://localhost:3000'));
+    assert.ok(!allowed('http://localhost:3000', 'http://localhost'));
+    assert.ok(allowed('http://localhost:*', 'http://localhost'), 'a missing port matches ":*"');
+    assert.ok(allowed('http://localhost:*', 'http://localhost:65535'));
+    assert.ok(allowed('https://*.a.vn:*', 'https://x.y.a.vn:8443'));
+  });
+
+  it('compares scheme exactly and host case-insensitively, with IPv6 in brackets', () => {
+    assert.ok(!allowed('https://a.vn', 'http://a.vn'));
+    assert.ok(!allowed('http://a.vn', 'https://a.vn'));
+    assert.ok(allowed('https://a.vn', 'https://A.VN'), 'browsers send lower case; the host is compared as URL parsing gives it');
+    assert.ok(!allowed('https://a.vn', 'https://a.vn.'), 'a trailing dot is another host');
+    assert.ok(allowed('http://[::1]:*', 'http://[::1]:8080'));
+    assert.ok(!allowed('https://a.vn', 'null'));
+    assert.ok(!allowed('https://a.vn', 'not an origin'));
+    assert.throws(() => parseSites({ sites: [site({ origins: ['https://A.vn'] })] }), /lower case/);
+  });
+
+  it('admits app origins and tells them apart from page origins', () => {
+    const s = parseSites({ sites: [site({ appOrigins: ['https://app.baodanang.vn'] })] }).get('baodanang')!;
+    assert.deepEqual(s.appOrigins, ['https://app.baodanang.vn']);
+    assert.ok(originAllowed(s, 'https://app.baodanang.vn'));
+    assert.ok(isAppOrigin(s, 'https://app.baodanang.vn'));
+    assert.ok(originAllowed(s, 'https://baodanang.vn'));
+    assert.ok(!isAppOrigin(s, 'https://baodanang.vn'));
+    assert.ok(!isAppOrigin(s, undefined));
+    assert.deepEqual(parseSites({ sites: [site({})] }).get('baodanang')!.appOrigins, [], 'none by default');
   });
 });
