@@ -1,6 +1,7 @@
 // The only reader of process.env: every setting is parsed, validated and frozen here,
 // so a typo stops start-up with the variable's name instead of surfacing later.
 import { availableParallelism } from 'node:os';
+import proxyaddr from 'proxy-addr';
 
 export interface HostPort {
   readonly host: string;
@@ -47,6 +48,14 @@ export interface Config {
   readonly maxMessagesPerMinute: number;
   readonly httpRequestsPerMinute: number;
   readonly memberTokenMaxLifetimeMs: number;
+  /** Node's HTTP server timeouts; keep-alive above the load balancer's idle timeout (often 60 s). */
+  readonly http: { readonly keepAliveTimeoutMs: number; readonly headersTimeoutMs: number; readonly requestTimeoutMs: number };
+  /** Clock difference tolerated between a site's backend and Headcount when checking token times. */
+  readonly memberTokenLeewayMs: number;
+  /** A member session (token, then resume tickets) ends this long after the token was verified. */
+  readonly memberSessionMaxMs: number;
+  /** `page` messages per socket: navigation is human-paced, each one is a stored pageview. */
+  readonly maxPagesPerMinute: number;
 }
 
 export class ConfigError extends Error {
@@ -145,6 +154,12 @@ function trustProxy(env: Env): boolean | number | string[] {
       throw new ConfigError('TRUST_PROXY', `"${entry}" is not an address, CIDR, loopback, linklocal or uniquelocal`);
     }
   }
+  // The shape passes for 10.0.0.0/99 or 999.1.1.1: compiling it as Express and client-address.ts do finds those.
+  try {
+    proxyaddr.compile(list);
+  } catch (error) {
+    throw new ConfigError('TRUST_PROXY', `${error instanceof Error ? error.message : String(error)} (in "${raw}")`);
+  }
   return list;
 }
 
@@ -153,6 +168,17 @@ function token(env: Env, name: string): string | undefined {
   const value = text(env, name);
   if (value !== undefined && value.length < 16) throw new ConfigError(name, 'must be at least 16 characters');
   return value;
+}
+
+/** Node requires headersTimeout <= requestTimeout; said here with the variables' names. */
+function httpTimeouts(env: Env): Config['http'] {
+  const keepAliveTimeoutMs = integer(env, 'HTTP_KEEP_ALIVE_TIMEOUT_MS', 65_000, 100, 3_600_000);
+  const headersTimeoutMs = integer(env, 'HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000);
+  const requestTimeoutMs = integer(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000);
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError('HTTP_HEADERS_TIMEOUT_MS', `must not exceed HTTP_REQUEST_TIMEOUT_MS (${requestTimeoutMs}), got ${headersTimeoutMs}`);
+  }
+  return Object.freeze({ keepAliveTimeoutMs, headersTimeoutMs, requestTimeoutMs });
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -192,5 +218,9 @@ export function loadConfig(env: Env = process.env): Config {
     maxMessagesPerMinute: integer(env, 'MAX_MESSAGES_PER_MINUTE', 120, 1, 100_000),
     httpRequestsPerMinute: integer(env, 'HTTP_REQUESTS_PER_MINUTE', 1_200, 1, 10_000_000),
     memberTokenMaxLifetimeMs: integer(env, 'MEMBER_TOKEN_MAX_LIFETIME_S', 900, 10, 86_400) * 1_000,
+    http: httpTimeouts(env),
+    memberTokenLeewayMs: integer(env, 'MEMBER_TOKEN_LEEWAY_S', 30, 0, 300) * 1_000,
+    memberSessionMaxMs: integer(env, 'MEMBER_SESSION_MAX_S', 43_200, 60, 604_800) * 1_000,
+    maxPagesPerMinute: integer(env, 'MAX_PAGES_PER_MINUTE', 20, 1, 10_000),
   });
 }

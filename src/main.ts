@@ -4,6 +4,7 @@ import { isClusterWorker, runPrimary, shareMetrics, workerStarted } from './clus
 import { createLogger } from './logger.js';
 import { startServer } from './server.js';
 import { loadSettingsOrExit } from './settings.js';
+import { DataDirInUseError } from './store/memory/dir-lock.js';
 import { openStore } from './store/open-store.js';
 
 const SHUTDOWN_LIMIT_MS = 10_000;
@@ -14,7 +15,12 @@ async function main(): Promise<void> {
   if (config.workers > 1 && !isClusterWorker) return runPrimary({ workers: config.workers, stopLimitMs: SHUTDOWN_LIMIT_MS, logger });
   const clock = Date.now;
   const { store, description } = await openStore(config, sites, clock, logger);
-  const server = await startServer({ config, sites, store, clock, logger, clusterMetrics: isClusterWorker ? shareMetrics : undefined });
+  // A server that cannot start (port taken, ...) must not leave the store open: its close() releases
+  // the embedded store's DATA_DIR lock and ends nothing that was never started.
+  const server = await startServer({ config, sites, store, clock, logger, clusterMetrics: isClusterWorker ? shareMetrics : undefined }).catch(async (error: unknown) => {
+    await store.close().catch(() => undefined);
+    throw error;
+  });
   const siteList = sites.all().map((site) => site.id).join(', ');
   const line = `Headcount listening on ${server.url} (store: ${description}; sites: ${siteList})`;
 
@@ -38,6 +44,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  // Another process on DATA_DIR is a deployment mistake, reported like a configuration error.
+  if (error instanceof DataDirInUseError) {
+    console.error(`headcount: configuration error: ${error.message}`);
+    process.exit(2);
+  }
   console.error(`headcount: failed to start: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 });

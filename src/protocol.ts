@@ -48,6 +48,8 @@ export interface Counts {
   pageviews: { total: number; today: number; month: number };
   peak: { online: number; at: string | null };
   at: string;
+  /** Present (true) while the figures may be out of date: the store cannot be read or cannot save. */
+  stale?: true;
 }
 
 export interface WelcomeMessage {

@@ -7,6 +7,7 @@ import { addressResolver } from './client-address.js';
 import type { Config } from './config.js';
 import { createApp } from './http/app.js';
 import { unknownSiteResponder } from './http/errors.js';
+import { answerClientError, guardRequests } from './http/listener-guards.js';
 import { clientRoutes } from './http/routes/client.js';
 import type { Logger } from './logger.js';
 import { instrumentStore } from './metrics/instrumented-store.js';
@@ -19,6 +20,8 @@ import type { Store } from './store/store.js';
 import { attachTransport } from './transport/ws-server.js';
 
 const STATS_MAX_AGE_MS = 1_000;
+/** Node looks for requests past their timeouts this often at most (its default, 30 s, would let a 10 s timeout run to 40 s). */
+const TIMEOUT_CHECK_MAX_MS = 1_000;
 
 export interface ServerDeps {
   config: Config;
@@ -34,8 +37,8 @@ export interface RunningServer {
   readonly server: Server;
   readonly url: string;
   readonly port: number;
-  /** Stops accepting, asks pages to reconnect (1012) and waits for their pending store writes; the store's
-   * close() then ends this instance's page sessions in one step. */
+  /** Stops accepting and asks pages to reconnect (1012); the store's close() then ends this instance's page
+   * sessions in one step and fails joins still waiting for it. */
   close(): Promise<void>;
 }
 
@@ -52,7 +55,27 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const scrape = deps.clusterMetrics?.(metrics.registry);
   const unknownSite = unknownSiteResponder(() => metrics.sessionsRejected.inc({ reason: 'unknown_site' }));
   const app = createApp({ sites, store, stats, metrics, scrape, adminToken: config.adminToken, metricsToken: config.metricsToken, trustProxy: config.trustProxy, httpRequestsPerMinute: config.httpRequestsPerMinute, logError, unknownSite, extra: [clientRoutes(sites, stats, unknownSite)] });
-  const server = createServer(app);
+  const { keepAliveTimeoutMs, headersTimeoutMs, requestTimeoutMs } = config.http;
+  const requestFailed = (error: unknown) => {
+    metrics.handlerErrors.inc({ where: 'request' });
+    logError(error);
+  };
+  // The timeouts bound slow senders (slowloris): headersTimeout applies to upgrade requests as well,
+  // since Node only learns a request is an upgrade once its headers are complete.
+  const server = createServer(
+    {
+      headersTimeout: headersTimeoutMs,
+      requestTimeout: requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_MAX_MS, headersTimeoutMs),
+      // Checked by guardRequests, which answers in JSON.
+      requireHostHeader: false,
+    },
+    guardRequests(app, { failed: requestFailed, malformed: () => metrics.sessionsRejected.inc({ reason: 'bad_request' }) }),
+  );
+  // Longer than the load balancer's idle timeout, so the balancer, not Node, closes idle connections
+  // (otherwise a request sent as Node closes gets a 502).
+  server.keepAliveTimeout = keepAliveTimeoutMs;
+  server.on('clientError', answerClientError({ headersTimeoutMs, requestTimeoutMs }));
   const transport = attachTransport(server, {
     sites,
     store,
@@ -64,9 +87,10 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     pushCoalesceMs: config.pushCoalesceMs,
     ticketTtlMs: config.visitWindowMs,
-    memberTokenMaxLifetimeMs: config.memberTokenMaxLifetimeMs,
+    memberRules: { maxLifetimeMs: config.memberTokenMaxLifetimeMs, leewayMs: config.memberTokenLeewayMs, sessionMaxMs: config.memberSessionMaxMs },
     maxSocketsPerIp: config.maxSocketsPerIp,
     maxMessagesPerMinute: config.maxMessagesPerMinute,
+    maxPagesPerMinute: config.maxPagesPerMinute,
     addressOf,
   });
   await new Promise<void>((resolve, reject) => {

@@ -11,7 +11,7 @@ export interface StatsReader {
 
 export function toCounts(site: string, figures: StoreCounts, now: number): Counts {
   const { guest, member, bot } = figures.online;
-  return {
+  const counts: Counts = {
     site,
     online: { guests: guest, members: member, total: guest + member, bots: bot },
     visits: { ...figures.visits },
@@ -19,6 +19,8 @@ export function toCounts(site: string, figures: StoreCounts, now: number): Count
     peak: { online: figures.peak.online, at: figures.peak.at === null ? null : new Date(figures.peak.at).toISOString() },
     at: new Date(now).toISOString(),
   };
+  if (figures.stale) counts.stale = true;
+  return counts;
 }
 
 export function createStatsReader(store: Store, clock: () => number, maxAgeMs: number): StatsReader {

@@ -10,6 +10,7 @@ describe('loadConfig', () => {
     assert.equal(config.dataDir, 'data');
     assert.equal(config.keyPrefix, 'hc');
     assert.equal(config.visitWindowMs, 30 * 60_000);
+    assert.deepEqual([config.memberTokenLeewayMs, config.memberSessionMaxMs, config.maxPagesPerMinute], [30_000, 12 * 3600_000, 20]);
     assert.ok(Object.isFrozen(config));
   });
 
@@ -41,6 +42,9 @@ describe('loadConfig', () => {
     ['ADMIN_TOKEN', 'short', /ADMIN_TOKEN: must be at least 16/],
     ['VISIT_WINDOW_MINUTES', '0', /VISIT_WINDOW_MINUTES/],
     ['LOG_LEVEL', 'loud', /LOG_LEVEL/],
+    ['MEMBER_TOKEN_LEEWAY_S', '301', /MEMBER_TOKEN_LEEWAY_S: must be between 0 and 300/],
+    ['MEMBER_SESSION_MAX_S', '59', /MEMBER_SESSION_MAX_S: must be between 60 and 604800/],
+    ['MAX_PAGES_PER_MINUTE', '0', /MAX_PAGES_PER_MINUTE: must be between 1/],
   ] as const) {
     it(`stops on an invalid ${name} (${value}) and names it`, () => {
       assert.throws(() => loadConfig({ [name]: value }), (error: unknown) => error instanceof ConfigError && error.variable === name && message.test(error.message));
@@ -71,6 +75,16 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ WORKERS: '1' }).workers, 1, 'one worker needs no Redis');
   });
 
+  it('reads trusted proxies and the HTTP timeouts', () => {
+    assert.deepEqual(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8, fd00::/8' }).trustProxy, ['loopback', '10.0.0.0/8', 'fd00::/8']);
+    assert.equal(loadConfig({ TRUST_PROXY: '2' }).trustProxy, 2);
+    assert.deepEqual(loadConfig({ HTTP_KEEP_ALIVE_TIMEOUT_MS: '75000', HTTP_HEADERS_TIMEOUT_MS: '5000', HTTP_REQUEST_TIMEOUT_MS: '5000' }).http, {
+      keepAliveTimeoutMs: 75_000,
+      headersTimeoutMs: 5_000,
+      requestTimeoutMs: 5_000,
+    });
+  });
+
   for (const [env, name, message] of [
     [{ REDIS_URL: 'redis://h:1', REDIS_CLUSTER_NODES: 'h:2' }, 'REDIS_CLUSTER_NODES', /only one of/],
     [{ REDIS_CLUSTER_NODES: 'h:2', REDIS_SENTINELS: 'h:3', REDIS_SENTINEL_NAME: 'm' }, 'REDIS_SENTINELS', /only one of/],
@@ -85,6 +99,13 @@ describe('loadConfig', () => {
     [{ REDIS_URL: 'redis://h:1', WORKERS: 'many' }, 'WORKERS', /auto or a whole number/],
     [{ REDIS_URL: 'redis://h:1', WORKERS: '0' }, 'WORKERS', /auto or a whole number/],
     [{ REDIS_URL: 'redis://h:1', REDIS_PENDING_JOINS: '0' }, 'REDIS_PENDING_JOINS', /between/],
+    [{ TRUST_PROXY: '10.0.0.0/99' }, 'TRUST_PROXY', /invalid range on address: 10\.0\.0\.0\/99/],
+    [{ TRUST_PROXY: 'loopback, 999.1.1.1' }, 'TRUST_PROXY', /invalid IP address: 999\.1\.1\.1/],
+    [{ TRUST_PROXY: '::1/129' }, 'TRUST_PROXY', /invalid range/],
+    [{ TRUST_PROXY: 'proxy.internal' }, 'TRUST_PROXY', /not an address, CIDR/],
+    [{ HTTP_HEADERS_TIMEOUT_MS: '40000' }, 'HTTP_HEADERS_TIMEOUT_MS', /must not exceed HTTP_REQUEST_TIMEOUT_MS \(30000\)/],
+    [{ HTTP_KEEP_ALIVE_TIMEOUT_MS: 'long' }, 'HTTP_KEEP_ALIVE_TIMEOUT_MS', /whole number/],
+    [{ HTTP_REQUEST_TIMEOUT_MS: '50' }, 'HTTP_REQUEST_TIMEOUT_MS', /between/],
   ] as const) {
     it(`stops on ${JSON.stringify(env)} and names ${name}`, () => {
       assert.throws(() => loadConfig(env), (error: unknown) => error instanceof ConfigError && error.variable === name && message.test(error.message));

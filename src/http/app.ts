@@ -1,6 +1,7 @@
 // Express app without listen(): the server module owns the port, tests can mount it anywhere.
 import express, { type RequestHandler, type Router } from 'express';
 import { rateLimit } from 'express-rate-limit';
+import { IPV6_LIMIT_PREFIX } from '../client-address.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { SiteRegistry } from '../sites.js';
 import type { StatsReader } from '../stats.js';
@@ -42,6 +43,8 @@ export function createApp(deps: AppDeps): express.Express {
       limit: deps.httpRequestsPerMinute,
       standardHeaders: false,
       legacyHeaders: false,
+      // One client is one IPv4 address or one IPv6 /64, as for MAX_SOCKETS_PER_IP (client-address.ts).
+      ipv6Subnet: IPV6_LIMIT_PREFIX,
       handler: (_req, res) => {
         deps.metrics.sessionsRejected.inc({ reason: 'http_rate_limit' });
         sendError(res, 429, `more than ${deps.httpRequestsPerMinute} API requests per minute from one address`);
@@ -63,6 +66,11 @@ export function createApp(deps: AppDeps): express.Express {
   });
   for (const router of deps.extra ?? []) app.use(router);
   app.use(notFound);
-  app.use(errorHandler(deps.logError));
+  app.use(
+    errorHandler((error) => {
+      deps.metrics.handlerErrors.inc({ where: 'request' });
+      deps.logError(error);
+    }),
+  );
   return app;
 }

@@ -18,7 +18,12 @@ export function unknownSiteResponder(counted: () => void): UnknownSite {
 export const notFound: RequestHandler = (req, res) => sendError(res, 404, `no route for ${req.method} ${req.path}`);
 
 export function errorHandler(log: (error: unknown) => void): ErrorRequestHandler {
-  return (error, _req, res, _next) => {
+  return (error, req, res, _next) => {
+    // Part of a response is out: another status cannot follow, so only a cut tells the client.
+    if (res.headersSent) {
+      log(error);
+      return void req.socket.destroy();
+    }
     const status = typeof error?.status === 'number' && error.status >= 400 && error.status < 500 ? error.status : 500;
     if (status === 500) log(error);
     // body-parser errors carry a `type`; they are the client's fault and safe to describe.

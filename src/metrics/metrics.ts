@@ -13,9 +13,16 @@ export const REJECT_REASONS = [
   'store_error',
   'address_limit',
   'message_rate',
+  'page_rate',
   'http_rate_limit',
+  'bad_request',
+  'too_big',
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
+
+/** The `where` label of headcount_handler_errors_total: the listener whose exception was caught. */
+export const HANDLER_KINDS = ['request', 'upgrade', 'socket'] as const;
+export type HandlerKind = (typeof HANDLER_KINDS)[number];
 
 /** The `command` label of the store metrics: one per Store method that talks to the store. */
 export const STORE_COMMANDS = ['join', 'leave', 'read', 'set_totals', 'daily_salt', 'ping'] as const;
@@ -48,6 +55,7 @@ export interface Metrics {
   readonly pushesSent: Counter;
   readonly storeCommandDuration: Histogram<'command'>;
   readonly storeErrors: Counter<'command'>;
+  readonly handlerErrors: Counter<'where'>;
 }
 
 /**
@@ -150,8 +158,15 @@ export function createMetrics(siteFigures: () => Promise<SiteFigures[]>): Metric
     labelNames: ['command'] as const,
     registers: [registry],
   });
+  const handlerErrors = new Counter({
+    name: 'headcount_handler_errors_total',
+    help: 'Exceptions caught in a request, upgrade or socket listener: that one connection got a 400/500 or was cut, the process stayed up',
+    labelNames: ['where'] as const,
+    registers: [registry],
+  });
   // Series of the fixed label sets exist from the start, so rate() and the dashboard see them at 0.
   for (const reason of REJECT_REASONS) sessionsRejected.inc({ reason }, 0);
+  for (const where of HANDLER_KINDS) handlerErrors.inc({ where }, 0);
   for (const command of STORE_COMMANDS) {
     storeCommandDuration.zero({ command });
     storeErrors.inc({ command }, 0);
@@ -181,5 +196,6 @@ export function createMetrics(siteFigures: () => Promise<SiteFigures[]>): Metric
     pushesSent: new Counter({ name: 'headcount_count_pushes_sent_total', help: 'Live count messages sent to subscribed sockets', registers: [registry] }),
     storeCommandDuration,
     storeErrors,
+    handlerErrors,
   };
 }

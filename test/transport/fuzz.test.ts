@@ -5,31 +5,13 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { connect } from 'node:net';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { startInProcess, type InProcess } from '../support/in-process.js';
 import { PageClient } from '../support/page-client.js';
+import { heapAfterGc } from '../support/heap.js';
+import { seededRandom } from '../support/random.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-const heapAfterGc = () => {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-};
-
-/** mulberry32: a small seeded generator, so a failing run can be replayed exactly. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEED = 20261126;
 const ITERATIONS = 1_500;
@@ -39,7 +21,7 @@ describe('fuzz', () => {
   let redis: RedisServer;
   let hc: InProcess;
   let base: string;
-  const rand = random(SEED);
+  const rand = seededRandom(SEED);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)]!;
   const junk = (length: number) => Array.from({ length }, () => String.fromCharCode(Math.floor(rand() * 0x3000))).join('');
 
@@ -76,7 +58,7 @@ describe('fuzz', () => {
     for (const [i, page] of legit.entries()) await page.hello({ vid: vids[i % 5] });
     const expected = (await hc.stats()).body;
     assert.deepEqual([expected.online.guests, expected.pageviews.total], [5, 10]);
-    const heapBefore = heapAfterGc();
+    const heapBefore = await heapAfterGc();
 
     let socket = await PageClient.open(hc.wsUrl);
     for (let i = 0; i < ITERATIONS; i++) {
@@ -98,7 +80,7 @@ describe('fuzz', () => {
     assert.deepEqual(after.online, expected.online);
     assert.deepEqual(after.pageviews, expected.pageviews);
     assert.deepEqual(after.visits, expected.visits);
-    assert.ok(heapAfterGc() - heapBefore < 8 * 1024 * 1024, 'heap grew less than 8 MB');
+    assert.ok((await heapAfterGc()) - heapBefore < 8 * 1024 * 1024, 'heap grew less than 8 MB');
     await Promise.all(legit.map((p) => p.close()));
   });
 
@@ -106,7 +88,7 @@ describe('fuzz', () => {
     const client = new Redis(redis.url);
     try {
       const keysBefore = await client.dbsize();
-      const heapBefore = heapAfterGc();
+      const heapBefore = await heapAfterGc();
       // Pipelined keep-alive requests: the server parses every one, the test stays fast.
       const BATCH = 500;
       const socket = connect(hc.server.port, '127.0.0.1');
@@ -136,7 +118,7 @@ describe('fuzz', () => {
       assert.ok(keys.every((k) => k.startsWith('fuzz:{demo}:')), `only the demo site's keys: ${keys.join(', ')}`);
       const metrics = await (await fetch(`${base}/metrics`)).text();
       assert.doesNotMatch(metrics, /site="(?!demo")/);
-      assert.ok(heapAfterGc() - heapBefore < 8 * 1024 * 1024, 'heap grew less than 8 MB');
+      assert.ok((await heapAfterGc()) - heapBefore < 8 * 1024 * 1024, 'heap grew less than 8 MB');
     } finally {
       client.disconnect();
     }

@@ -72,7 +72,7 @@ describe('WebSocket transport', () => {
   it('refuses expired and forged member tokens with 4401 and counts nothing', async () => {
     const before = await pageviews();
     const expired = await page();
-    expired.send({ t: 'hello', site: 'demo', vid: randomUUID(), psid: randomUUID(), url: '/a', member: await memberToken('r', -10) });
+    expired.send({ t: 'hello', site: 'demo', vid: randomUUID(), psid: randomUUID(), url: '/a', member: await memberToken('r', -120) });
     assert.deepEqual(await expired.closed, { code: CloseCode.badMemberToken, reason: 'member token expired' });
     const forged = await page();
     const bad = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('r').setAudience('demo').setExpirationTime('5m').sign(new TextEncoder().encode('not-the-site-secret-but-long-enough-000'));
@@ -106,7 +106,7 @@ describe('WebSocket transport', () => {
     ['not JSON', (c: PageClient) => c.socket.send('{"t":'), CloseCode.badMessage, 'not JSON'],
     ['an unknown type', (c: PageClient) => c.send({ t: 'join' }), CloseCode.badMessage, 'unknown message type "join"'],
     ['a binary frame', (c: PageClient) => c.socket.send(Buffer.from([1, 2, 3])), CloseCode.badMessage, 'binary frames are not part of the protocol'],
-    ['an oversized frame', (c: PageClient) => c.socket.send('x'.repeat(5000)), CloseCode.tooBig, ''],
+    ['an oversized frame', (c: PageClient) => c.socket.send('x'.repeat(5000)), CloseCode.tooBig, 'message over 4096 bytes'],
     ['a hello for another site', (c: PageClient) => c.send({ t: 'hello', site: 'other', vid: randomUUID(), psid: randomUUID(), url: '/a' }), CloseCode.wrongSite, 'hello site differs from the connection site'],
     ['a page before hello', (c: PageClient) => c.send({ t: 'page', psid: randomUUID(), url: '/a' }), CloseCode.badMessage, 'page before hello'],
     ['silence', (_c: PageClient) => undefined, CloseCode.helloTimeout, 'no hello within 300 ms'],

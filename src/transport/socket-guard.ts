@@ -1,0 +1,41 @@
+// Backstops on one WebSocket: an exception in any of its listeners ends that socket, not the process,
+// and every close names its rule, also the ones ws sends by itself (oversized or invalid frames).
+import type { WebSocket } from 'ws';
+import { CloseCode, MAX_MESSAGE_BYTES } from '../protocol.js';
+
+/** A close frame's reason is at most 123 bytes; ws throws on more. */
+const MAX_CLOSE_REASON_BYTES = 123;
+
+/** ws closes with a bare code when a frame breaks its rules (receiver errors): the rule, in words. */
+const WS_OWN_CLOSE_REASONS: Partial<Record<number, string>> = {
+  1002: 'invalid WebSocket frame',
+  1007: 'text frame is not valid UTF-8',
+  [CloseCode.tooBig]: `message over ${MAX_MESSAGE_BYTES} bytes`,
+};
+
+/** Cuts a reason to what a close frame carries, at a character boundary. */
+export function fitCloseReason(reason: string): string {
+  if (Buffer.byteLength(reason) <= MAX_CLOSE_REASON_BYTES) return reason;
+  let cut = reason.slice(0, MAX_CLOSE_REASON_BYTES);
+  while (Buffer.byteLength(cut) > MAX_CLOSE_REASON_BYTES) cut = cut.slice(0, -1);
+  return cut;
+}
+
+export function guardSocket(ws: WebSocket, onListenerError: (error: unknown) => void): void {
+  // ws emits from inside the TCP socket's 'data' handler: a listener's exception would end the process.
+  const emit = ws.emit;
+  ws.emit = function guardedEmit(this: WebSocket, event: string | symbol, ...args: unknown[]): boolean {
+    try {
+      return emit.call(this, event, ...args);
+    } catch (error) {
+      onListenerError(error);
+      this.terminate();
+      return true;
+    }
+  } as WebSocket['emit'];
+  const close = ws.close;
+  ws.close = function namedClose(this: WebSocket, code?: number, reason?: string | Buffer): void {
+    const text = reason === undefined ? (code === undefined ? undefined : WS_OWN_CLOSE_REASONS[code]) : typeof reason === 'string' ? fitCloseReason(reason) : reason;
+    close.call(this, code, text);
+  };
+}
