@@ -3,18 +3,7 @@
 // client/*.ts, so a test never serves a stale dist/. Only that second path loads esbuild.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-
-export interface ClientBundle {
-  code: string;
-  gzip: Buffer;
-  /** Size of the minified script in bytes. */
-  raw: number;
-  /** Strong validator of the script's content. */
-  hash: string;
-}
-
-/** File names inside the client directory of dist/. */
-export const CLIENT_FILES = { script: 't.js', gzip: 't.js.gz', hash: 't.js.sha256', demo: 'demo.html' } as const;
+import { CLIENT_FILES, type ClientBundle } from './files.js';
 
 /** Defined by build.ts in the compiled server only: the client directory, relative to dist/main.js. */
 declare const HEADCOUNT_CLIENT_DIR: string;

@@ -1,9 +1,7 @@
 // Visitor and page-session ids (docs/protocol.md §2: 8-64 characters of A-Z a-z 0-9 _ -).
 
-/** 16 random bytes, each in base 36 (16-32 characters). crypto.randomUUID is missing on plain-http pages; getRandomValues works everywhere. */
-export const newId = (): string => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(36)).join('');
-
-const KEY = 'hc_vid';
+/** Five random 32-bit numbers joined by "-" (160 bits, 9-54 characters). crypto.randomUUID is missing on plain-http pages; getRandomValues works everywhere. */
+export const newId = (): string => crypto.getRandomValues(new Uint32Array(5)).join('-');
 
 /**
  * One id per browser, kept in localStorage so tabs count once. With Global Privacy Control, on a
@@ -13,8 +11,9 @@ const KEY = 'hc_vid';
 export function visitorId(remember: boolean): string {
   try {
     if (!remember || (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl) throw 0;
-    let vid = localStorage.getItem(KEY);
-    if (!vid || !/^[\w-]{8,64}$/.test(vid)) localStorage.setItem(KEY, (vid = newId()));
+    // Storage's named properties: the key hc_vid, as getItem/setItem would read and write it.
+    let vid = localStorage.hc_vid;
+    if (!vid || !/^[\w-]{8,64}$/.test(vid)) localStorage.hc_vid = vid = newId();
     return vid;
   } catch {
     return newId();

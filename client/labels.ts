@@ -3,10 +3,10 @@ import type { Counts } from '../src/protocol.js';
 
 export type Lang = 'vi' | 'en';
 
-/** Title, heading of the online rows, then one label per figure below. */
+/** Title, heading of the online rows, one label per figure below, then the readers span's "N … reading now". */
 export const LABELS: Record<Lang, readonly string[]> = {
-  vi: ['Thống kê truy cập', 'Người trực tuyến', 'Khách', 'Thành viên', 'Tổng', 'Tổng lượt truy cập', 'Hôm nay', 'Tháng này'],
-  en: ['Visitor statistics', 'Online now', 'Guests', 'Members', 'Total', 'Total visits', 'Today', 'This month'],
+  vi: ['Thống kê truy cập', 'Người trực tuyến', 'Khách', 'Thành viên', 'Tổng', 'Tổng lượt truy cập', 'Hôm nay', 'Tháng này', 'người đang đọc'],
+  en: ['Visitor statistics', 'Online now', 'Guests', 'Members', 'Total', 'Total visits', 'Today', 'This month', 'reading now'],
 };
 
 /** In display order: three online rows (indented under the heading), lifetime visits, then the optional rows. */

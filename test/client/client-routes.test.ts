@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { get, type IncomingHttpHeaders } from 'node:http';
 import { gunzipSync } from 'node:zlib';
+import { GZIP_BUDGET_BYTES } from '../../client/build.js';
 import { serveClientRoutes } from './serve.js';
 
 /** The bytes on the wire: fetch() would decompress, and it adds Cache-Control: no-cache to conditional requests. */
@@ -32,7 +33,7 @@ test('GET /t.js is cacheable JavaScript any origin may load, gzipped when asked,
 
   const gzipped = await rawGet(`${server.url}/t.js`, { 'Accept-Encoding': 'gzip, br' });
   assert.equal(gzipped.headers['content-encoding'], 'gzip');
-  assert.ok(gzipped.body.length <= 2048);
+  assert.ok(gzipped.body.length <= GZIP_BUDGET_BYTES);
   assert.equal(gunzipSync(gzipped.body).toString(), code);
   assert.notEqual(gzipped.headers.etag, etag, 'each encoding has its own validator');
 
@@ -51,6 +52,26 @@ test('GET / is the Vietnamese demo article embedding /t.js for the demo site', a
   assert.match(html, /<html lang="vi">/);
   assert.match(html, /<div data-headcount[^>]*><\/div>/);
   assert.match(html, /<script async src="\/t\.js" data-site="demo"><\/script>/);
+});
+
+test('the demo site has three articles, each with its canonical link, section, author and readers span, linking to the others', async (t) => {
+  const server = await serveClientRoutes();
+  t.after(() => server.close());
+  const pages = ['/', '/bai/mua-ca-com-than', '/bai/xe-buyt-san-bay'];
+  const titles = new Set<string>();
+  for (const path of pages) {
+    const response = await fetch(`${server.url}${path}`);
+    assert.equal(response.status, 200, path);
+    const html = await response.text();
+    assert.doesNotMatch(html, /\{\{/, `${path}: every field filled`);
+    assert.ok(html.includes(`<link rel="canonical" href="${path}">`), `${path}: canonical link`);
+    assert.match(html, /<meta property="article:section" content="[^"]+">/);
+    assert.match(html, /<meta name="author" content="[^"]+">/);
+    assert.match(html, /<span data-headcount-readers><\/span>/);
+    for (const other of pages.filter((p) => p !== path)) assert.ok(html.includes(`<a href="${other}">`), `${path} links to ${other}`);
+    titles.add(/<h1>([^<]+)<\/h1>/.exec(html)![1]!);
+  }
+  assert.equal(titles.size, 3);
 });
 
 test('without a demo site there is no demo page', async (t) => {

@@ -12,12 +12,13 @@ test('ids match the protocol alphabet and do not repeat', () => {
 const globals = globalThis as { localStorage?: unknown; navigator?: unknown };
 const saved = { localStorage: Object.getOwnPropertyDescriptor(globalThis, 'localStorage'), navigator: Object.getOwnPropertyDescriptor(globalThis, 'navigator') };
 
+/** Storage as browsers expose it: keys are also named properties. Blocked, reading localStorage itself throws. */
 function fakeBrowser(storage: Map<string, string> | 'blocked', globalPrivacyControl = false): void {
-  const localStorage = {
-    getItem: (key: string) => (storage === 'blocked' ? fail() : (storage.get(key) ?? null)),
-    setItem: (key: string, value: string) => (storage === 'blocked' ? fail() : storage.set(key, value)),
-  };
-  Object.defineProperty(globalThis, 'localStorage', { value: localStorage, configurable: true });
+  if (storage === 'blocked') Object.defineProperty(globalThis, 'localStorage', { get: fail, configurable: true });
+  else {
+    const named = new Proxy({}, { get: (_, key) => storage.get(String(key)), set: (_, key, value) => !!storage.set(String(key), String(value)) });
+    Object.defineProperty(globalThis, 'localStorage', { value: named, configurable: true });
+  }
   Object.defineProperty(globalThis, 'navigator', { value: { globalPrivacyControl }, configurable: true });
 }
 const fail = (): never => {

@@ -17,8 +17,10 @@ export interface ArticleOptions {
 const escapeAttr = (text: string) => text.replace(/[&"<>]/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /**
- * Every path is an article. Query parameters shape the embed:
- * `token` → data-member-token, `lang` → the page's lang (default vi), `show` → the widget's data-show.
+ * Every path is an article, with a relative canonical link to itself (no query), its section and author
+ * in meta tags, a readers span and the footer block. Query parameters shape the embed:
+ * `token` → data-member-token, `lang` → the page's lang (default vi), `show` → the widget's data-show,
+ * `section` → article:section (default Thời sự).
  */
 export async function startArticleSite({ headcount, site = 'demo' }: ArticleOptions): Promise<ArticleSite> {
   const server = createServer((req, res) => {
@@ -26,10 +28,12 @@ export async function startArticleSite({ headcount, site = 'demo' }: ArticleOpti
     const token = url.searchParams.get('token');
     const lang = url.searchParams.get('lang') ?? 'vi';
     const show = url.searchParams.get('show') ?? 'today,month';
+    const section = url.searchParams.get('section') ?? 'Thời sự';
     const tokenAttr = token ? ` data-member-token="${escapeAttr(token)}"` : '';
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache' });
-    res.end(`<!doctype html><html lang="${escapeAttr(lang)}"><head><meta charset="utf-8"><title>Bài viết ${escapeAttr(url.pathname)}</title></head>
-<body><article><h1>Bài viết thử</h1><p>Nội dung.</p></article>
+    res.end(`<!doctype html><html lang="${escapeAttr(lang)}"><head><meta charset="utf-8"><title>Bài viết ${escapeAttr(url.pathname)}</title>
+<link rel="canonical" href="${escapeAttr(url.pathname)}"><meta property="article:section" content="${escapeAttr(section)}"><meta name="author" content="Minh Anh"></head>
+<body><article><h1>Bài viết thử</h1><p><span id="readers" data-headcount-readers></span></p><p>Nội dung.</p></article>
 <footer><div id="hc" data-headcount data-show="${escapeAttr(show)}"></div></footer>
 <script async src="${headcount}/t.js" data-site="${escapeAttr(site)}"${tokenAttr}></script></body></html>`);
   });

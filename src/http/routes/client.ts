@@ -1,6 +1,7 @@
-// Serves the tracker bundle (/t.js), the demo article (/) and the SVG badge of a site's figures.
+// Serves the tracker bundle (/t.js), the demo articles (/ and two more) and the SVG badge of a site's figures.
 import { Router, type Response } from 'express';
 import { clientFiles } from '../../../client/bundle.js';
+import { DEMO_ARTICLES, renderDemo } from '../../../client/demo.js';
 import { langOf } from '../../../client/labels.js';
 import type { SiteRegistry } from '../../sites.js';
 import type { StatsReader } from '../../stats.js';
@@ -45,12 +46,15 @@ export function clientRoutes(sites: SiteRegistry, stats: StatsReader, unknownSit
     }
   });
 
-  // The demo article only when the built-in demo site (or one named so) exists.
+  // The demo articles only when the built-in demo site (or one named so) exists.
   if (sites.get(DEMO_SITE_ID)) {
-    const demo = files.demo();
-    router.get('/', (_req, res) => {
-      res.set({ 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' }).send(demo);
-    });
+    const template = files.demo();
+    for (const article of DEMO_ARTICLES) {
+      const html = renderDemo(template, article);
+      router.get(article.path, (_req, res) => {
+        res.set({ 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' }).send(html);
+      });
+    }
   }
 
   router.get('/api/sites/:site/badge.svg', async (req, res, next) => {
