@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { JoinInput, Kind, Periods, Store, StoreOptions } from '../../src/store/store.js';
+import { livePagesContract } from './contract-live.js';
 
 /** Opens stores on one backend; opening again after close() must see what the earlier store persisted. */
 export interface StoreHarness {
@@ -15,6 +16,8 @@ const WINDOW = 30 * MINUTE;
 const DAY: Periods = { day: '2026-11-26', month: '2026-11' };
 const NEXT_DAY: Periods = { day: '2026-11-27', month: '2026-11' };
 const NEXT_MONTH: Periods = { day: '2026-12-01', month: '2026-12' };
+/** What the presence cases read: one page, arrived directly, engaged (the live pages cases vary it). */
+const READING = { page: { url: 'https://news.example/' }, source: 'direct', engaged: true } as const;
 
 export function storeContract(name: string, makeHarness: () => Promise<StoreHarness>): void {
   describe(`store contract: ${name}`, () => {
@@ -27,7 +30,7 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
     const psid = () => `page-session-${++n}`;
     // A guest's visitor id is its identity; members and bots get a visitor id of their own unless given one.
     const join = (identity: string, kind: Kind = 'guest', id = psid(), periods = DAY, at = now, visitor = kind === 'guest' ? identity : `vid-of-${identity}`) =>
-      store.join({ site, psid: id, identity, visitor, kind, now: at, periods } satisfies JoinInput);
+      store.join({ site, psid: id, identity, visitor, kind, now: at, periods, ...READING } satisfies JoinInput);
     const online = async () => (await store.read(site, DAY)).online;
 
     beforeEach(async () => {
@@ -232,7 +235,7 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
 
     it('keeps sites apart', async () => {
       await join('visitor-a');
-      await store.join({ site: 'other-site', psid: psid(), identity: 'visitor-a', visitor: 'visitor-a', kind: 'guest', now, periods: DAY });
+      await store.join({ site: 'other-site', psid: psid(), identity: 'visitor-a', visitor: 'visitor-a', kind: 'guest', now, periods: DAY, ...READING });
       assert.equal((await store.read(site, DAY)).pageviews.total, 1);
       assert.equal((await store.read('other-site', DAY)).online.guest, 1);
       await store.setTotals('other-site', { visits: 0, pageviews: 0 });
@@ -282,4 +285,5 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
       assert.equal((await store.read(site, DAY)).online.guest, 1);
     });
   });
+  livePagesContract(name, makeHarness);
 }

@@ -1,15 +1,48 @@
 // Every site's state in the embedded store, and the journal records that change it: replaying the
 // records through the same code rebuilds the same state.
-import type { JoinResult, Periods, StoreCounts } from '../store.js';
-import { SiteState, type SiteSnapshot } from './site-state.js';
+import type { DayPage, JoinResult, LiveFigures, Periods, Source, StoreCounts } from '../store.js';
+import type { Reading } from './live-pages.js';
+import { SiteState, type Report, type SiteSnapshot } from './site-state.js';
 
 /** Journal records: enough to replay a mutation exactly (time and periods included). */
-/** `v`: a member page's visitor id (a guest's is its identity). */
-export type JoinRecord = { o: 'j'; s: string; p: string; t: string; n: number; d: string; m: string; v?: string };
-export type LeaveRecord = { o: 'l'; s: string; p: string; n: number };
+/** `v`: a member page's visitor id (a guest's is its identity). The page: `u` url, `ti`/`se`/`au` its title,
+ * section and author, `c` its source (absent: direct), `h` the referring host, `i: 1` idle at the start. */
+export type JoinRecord = {
+  o: 'j';
+  s: string;
+  p: string;
+  t: string;
+  n: number;
+  d: string;
+  m: string;
+  v?: string;
+  /** Absent in joins journaled before pages were kept: they read no page. */
+  u?: string;
+  ti?: string;
+  se?: string;
+  au?: string;
+  c?: Source;
+  h?: string;
+  i?: 1;
+};
+/** `ms`: engaged time reported, added to the page's day `d`. */
+export type LeaveRecord = { o: 'l'; s: string; p: string; n: number; ms?: number; d?: string };
+/** An engagement change: `i: 1` idle now (absent: engaged), `ms` engaged time added to the page's day `d`. */
+export type EngageRecord = { o: 'e'; s: string; p: string; i?: 1; ms?: number; d?: string };
 export type TotalsRecord = { o: 't'; s: string; v?: number | undefined; pv?: number | undefined };
 export type SaltRecord = { o: 's'; s: string; d: string; v: string; n: number };
-export type StoreRecord = JoinRecord | LeaveRecord | TotalsRecord | SaltRecord;
+export type StoreRecord = JoinRecord | LeaveRecord | EngageRecord | TotalsRecord | SaltRecord;
+
+function readingOf(record: JoinRecord): Reading | undefined {
+  if (record.u === undefined) return undefined;
+  const page = { url: record.u, title: record.ti, section: record.se, author: record.au };
+  return { page, source: record.c ?? 'direct', referrerHost: record.h, engaged: record.i !== 1 };
+}
+
+/** The report a leave or engage record carries (a leave's `engaged` is never read). */
+function reportOf(record: LeaveRecord | EngageRecord): Report {
+  return { engaged: record.o === 'e' && record.i !== 1, engagedMs: record.ms ?? 0, day: record.d ?? '' };
+}
 
 export interface StateSnapshot {
   lastAt: number;
@@ -22,6 +55,9 @@ export interface EntryCounts {
   last: number;
   days: number;
   months: number;
+  livePages: number;
+  referrers: number;
+  dayPages: number;
 }
 
 /** Every site's state; a deterministic function of the records applied to it. */
@@ -31,20 +67,45 @@ export class MemoryState {
   /** Time of the latest join or leave: a restart ends the sessions still open at this time. */
   private lastAt = 0;
 
-  constructor(private readonly windowMs: number) {
-    this.empty = new SiteState(windowMs);
+  constructor(
+    private readonly windowMs: number,
+    private readonly maxLivePages: number,
+  ) {
+    this.empty = new SiteState(windowMs, maxLivePages);
   }
 
   join(record: JoinRecord): JoinResult | undefined {
     this.lastAt = Math.max(this.lastAt, record.n);
-    return this.site(record.s).join(record.p, record.t, record.n, { day: record.d, month: record.m }, record.v);
+    return this.site(record.s).join(record.p, record.t, record.n, { day: record.d, month: record.m }, readingOf(record), record.v);
   }
 
   leave(record: LeaveRecord): string | undefined {
     const site = this.sites.get(record.s);
     if (site === undefined) return undefined;
     this.lastAt = Math.max(this.lastAt, record.n);
-    return site.leave(record.p, record.n);
+    return site.leave(record.p, record.n, record.ms === undefined ? undefined : reportOf(record));
+  }
+
+  /** Whether anything changed. */
+  engage(record: EngageRecord): boolean {
+    return this.sites.get(record.s)?.engage(record.p, reportOf(record)) ?? false;
+  }
+
+  /** Whether an open page session is engaged; undefined when it is not open here. */
+  engagedOf(site: string, psid: string): boolean | undefined {
+    return this.sites.get(site)?.engagedOf(psid);
+  }
+
+  live(site: string, limit: number): LiveFigures {
+    return (this.sites.get(site) ?? this.empty).liveFigures(limit);
+  }
+
+  readers(site: string, urls: readonly string[]): number[] {
+    return (this.sites.get(site) ?? this.empty).readers(urls);
+  }
+
+  dayPages(site: string, day: string, limit: number): DayPage[] {
+    return (this.sites.get(site) ?? this.empty).dayPages(day, limit);
   }
 
   setTotals(record: TotalsRecord): void {
@@ -69,7 +130,7 @@ export class MemoryState {
 
   /** The identity tag of an open page session, or undefined. */
   openTag(site: string, psid: string): string | undefined {
-    return this.sites.get(site)?.open.get(psid);
+    return this.sites.get(site)?.open.get(psid)?.tag;
   }
 
   siteIds(): string[] {
@@ -95,26 +156,31 @@ export class MemoryState {
   restore(snapshot: StateSnapshot | undefined, records: StoreRecord[]): void {
     if (snapshot !== undefined) {
       this.lastAt = snapshot.lastAt;
-      for (const [id, site] of snapshot.sites) this.sites.set(id, SiteState.from(site, this.windowMs));
+      for (const [id, site] of snapshot.sites) this.sites.set(id, SiteState.from(site, this.windowMs, this.maxLivePages));
     }
     for (const record of records) {
       if (record.o === 'j') this.join(record);
       else if (record.o === 'l') this.leave(record);
+      else if (record.o === 'e') this.engage(record);
       else if (record.o === 's') this.addSalt(record);
       else this.setTotals(record);
     }
-    // Open sessions died with the previous process: end them so their pages can resume.
+    // Open sessions died with the previous process: end them (and their page readership) so their pages can resume.
     this.leaveAll(this.lastAt);
   }
 
   entryCounts(): EntryCounts {
-    const counts: EntryCounts = { open: 0, closed: 0, last: 0, days: 0, months: 0 };
+    const counts: EntryCounts = { open: 0, closed: 0, last: 0, days: 0, months: 0, livePages: 0, referrers: 0, dayPages: 0 };
     for (const site of this.sites.values()) {
       counts.open += site.open.size;
       counts.closed += site.closed.size;
       counts.last += site.last.size;
       counts.days += site.days.size;
       counts.months += site.months.size;
+      const pages = site.pageSizes();
+      counts.livePages += pages.livePages;
+      counts.referrers += pages.referrers;
+      counts.dayPages += pages.dayPages;
     }
     return counts;
   }
@@ -122,7 +188,7 @@ export class MemoryState {
   private site(id: string): SiteState {
     let site = this.sites.get(id);
     if (site === undefined) {
-      site = new SiteState(this.windowMs);
+      site = new SiteState(this.windowMs, this.maxLivePages);
       this.sites.set(id, site);
     }
     return site;

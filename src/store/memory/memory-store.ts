@@ -1,14 +1,38 @@
-// The embedded store (default without REDIS_URL, one instance): every site's presence and totals in
-// memory. Each mutation is a record that is journaled and applied once durable, so a restart replays the
-// same records through the same code; semantics match the Redis store (see store.ts and its contract).
+// The embedded store (default without REDIS_URL, one instance): every site's presence, totals, pages
+// read now and day pages in memory. Each mutation is a record that is journaled and applied once
+// durable, so a restart replays the same records through the same code; semantics match the Redis
+// store (see store.ts and its contract).
 // While DATA_DIR cannot be written the store is degraded: joins refused, reads marked stale, and a
 // snapshot retried every second until it succeeds (docs/operations.md).
 import { randomBytes } from 'node:crypto';
-import type { JoinInput, JoinResult, Periods, StartingTotals, Store, StoreCounts, StoreLogger, StoreOptions } from '../store.js';
+import {
+  DEFAULT_MAX_LIVE_PAGES,
+  type DayPage,
+  type EngagementReport,
+  type JoinInput,
+  type JoinResult,
+  type LiveFigures,
+  type Periods,
+  type StartingTotals,
+  type Store,
+  type StoreCounts,
+  type StoreLogger,
+  type StoreOptions,
+} from '../store.js';
 import { ChangeListeners } from '../change-listeners.js';
 import type { FileOps } from './file-ops.js';
 import { openJournal, type Journal } from './journal.js';
-import { MemoryState, type EntryCounts, type JoinRecord, type LeaveRecord, type SaltRecord, type StateSnapshot, type StoreRecord, type TotalsRecord } from './memory-state.js';
+import {
+  MemoryState,
+  type EngageRecord,
+  type EntryCounts,
+  type JoinRecord,
+  type LeaveRecord,
+  type SaltRecord,
+  type StateSnapshot,
+  type StoreRecord,
+  type TotalsRecord,
+} from './memory-state.js';
 import { NOTHING, kindOf, tagOf } from './site-state.js';
 
 export type { EntryCounts, StoreRecord };
@@ -36,6 +60,37 @@ function checkTotal(name: string, value: number | undefined): void {
   }
 }
 
+function checkReport(report: EngagementReport | undefined): void {
+  if (report !== undefined && !(Number.isSafeInteger(report.engagedMs) && report.engagedMs >= 0)) {
+    throw new RangeError(`engagedMs must be a whole number >= 0, got ${report.engagedMs}`);
+  }
+}
+
+/** Fields left out when they hold their usual value, since every pageview writes one. */
+function joinRecord(input: JoinInput): JoinRecord {
+  const { site, psid, identity, kind, now, periods, page, source, referrerHost } = input;
+  return {
+    o: 'j',
+    s: site,
+    p: psid,
+    t: tagOf(kind, identity),
+    n: now,
+    d: periods.day,
+    m: periods.month,
+    ...(kind === 'member' ? { v: input.visitor } : {}),
+    u: page.url,
+    ...(page.title === undefined ? {} : { ti: page.title }),
+    ...(page.section === undefined ? {} : { se: page.section }),
+    ...(page.author === undefined ? {} : { au: page.author }),
+    ...(source === 'direct' ? {} : { c: source }),
+    ...(referrerHost === undefined ? {} : { h: referrerHost }),
+    ...(input.engaged ? {} : { i: 1 as const }),
+  };
+}
+
+/** A report's engaged time and the day it goes to, only when there is some. */
+const reportFields = (report: EngagementReport | undefined) => (report !== undefined && report.engagedMs > 0 ? { ms: report.engagedMs, d: report.periods.day } : {});
+
 const pendingKey = (site: string, psid: string) => `${site}\n${psid}`;
 
 export class MemoryStore implements Store {
@@ -60,8 +115,8 @@ export class MemoryStore implements Store {
 
   async join(input: JoinInput): Promise<JoinResult> {
     this.checkWritable();
-    const { site, psid, identity, kind, now, periods } = input;
-    const record: JoinRecord = { o: 'j', s: site, p: psid, t: tagOf(kind, identity), n: now, d: periods.day, m: periods.month, ...(kind === 'member' ? { v: input.visitor } : {}) };
+    const { site, psid, kind } = input;
+    const record = joinRecord(input);
     // Bots hold no durable state, so they need no write.
     if (kind === 'bot') return this.applyJoin(record);
     const key = pendingKey(site, psid);
@@ -72,9 +127,10 @@ export class MemoryStore implements Store {
     return this.journaled(key, this.journal.append(record, () => this.applyJoin(record)));
   }
 
-  async leave(site: string, psid: string, now: number): Promise<void> {
+  async leave(site: string, psid: string, now: number, report?: EngagementReport): Promise<void> {
     this.checkOpen();
-    const record: LeaveRecord = { o: 'l', s: site, p: psid, n: now };
+    checkReport(report);
+    const record: LeaveRecord = { o: 'l', s: site, p: psid, n: now, ...reportFields(report) };
     const key = pendingKey(site, psid);
     const tag = this.state.openTag(site, psid);
     if (!this.inFlight.has(key)) {
@@ -84,6 +140,32 @@ export class MemoryStore implements Store {
     // A page that left must not stay online: the leave applies even when its write fails (a restart
     // ends every session the journal still has open, so the lost record resurrects nothing).
     await this.journaled(key, this.journal.append(record, () => this.applyLeave(record), true));
+  }
+
+  async engage(site: string, psid: string, _now: number, report: EngagementReport): Promise<void> {
+    this.checkOpen();
+    checkReport(report);
+    const record: EngageRecord = { o: 'e', s: site, p: psid, ...(report.engaged ? {} : { i: 1 as const }), ...reportFields(report) };
+    const key = pendingKey(site, psid);
+    if (!this.inFlight.has(key)) {
+      const tag = this.state.openTag(site, psid);
+      if (tag === undefined || kindOf(tag) === 'bot') return;
+      if (this.state.engagedOf(site, psid) === report.engaged && record.ms === undefined) return;
+    }
+    // Like a leave, a change applies even when its write fails: memory may be ahead of the disk, never behind.
+    await this.journaled(key, this.journal.append(record, () => this.applyEngage(record), true));
+  }
+
+  async live(site: string, limit: number): Promise<LiveFigures> {
+    return this.state.live(site, limit);
+  }
+
+  async readers(site: string, urls: readonly string[]): Promise<number[]> {
+    return this.state.readers(site, urls);
+  }
+
+  async dayPages(site: string, day: string, limit: number): Promise<DayPage[]> {
+    return this.state.dayPages(site, day, limit);
   }
 
   async read(site: string, periods: Periods): Promise<StoreCounts> {
@@ -164,6 +246,10 @@ export class MemoryStore implements Store {
     if (this.state.leave(record) !== undefined) this.notify(record.s);
   }
 
+  private applyEngage(record: EngageRecord): void {
+    if (this.state.engage(record)) this.notify(record.s);
+  }
+
   /** A snapshot when one is due (expired salts and ids must leave the disk), or to retry a failed disk. */
   private maintain(): void {
     if (this.closing || this.compacting) return;
@@ -211,7 +297,7 @@ export class MemoryStore implements Store {
 }
 
 export async function openMemoryStore(options: MemoryStoreOptions): Promise<MemoryStore> {
-  const state = new MemoryState(options.visitWindowMs);
+  const state = new MemoryState(options.visitWindowMs, options.maxLivePages ?? DEFAULT_MAX_LIVE_PAGES);
   let store: MemoryStore | undefined;
   const journal = await openJournal<StoreRecord>({
     dataDir: options.dataDir,

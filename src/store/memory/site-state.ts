@@ -1,6 +1,9 @@
 // One site's presence and totals in the embedded store: open page sessions, resumable ones, last
-// activity, period buckets, peak and daily salts, with the same semantics as the Redis store.
-import type { JoinResult, Kind, Periods, StoreCounts } from '../store.js';
+// activity, period buckets, peak and daily salts, with the same semantics as the Redis store. The pages
+// read now and the day's pages are kept beside them (live-pages.ts, day-pages.ts).
+import type { DayPage, JoinResult, Kind, LiveFigures, Periods, StoreCounts } from '../store.js';
+import { DayPages, type DayPagesSnapshot } from './day-pages.js';
+import { LivePages, type Reading } from './live-pages.js';
 
 interface Counter {
   visits: number;
@@ -17,10 +20,29 @@ export interface SiteSnapshot {
   days: [string, Counter][];
   months: [string, Counter][];
   peak: Peak;
-  open: [string, string][];
+  /** Open page sessions: [psid, identity tag, page url]. */
+  open: [string, string, string?][];
   closed: [string, number][];
   last: [string, number][];
   salts?: [string, Salt][];
+  pages?: DayPagesSnapshot;
+}
+
+/** An engagement report (store.ts EngagementReport) as a record holds it: engaged time goes to the page's `day`. */
+export interface Report {
+  readonly engaged: boolean;
+  readonly engagedMs: number;
+  readonly day: string;
+}
+
+/** An open page session. */
+interface OpenSession {
+  readonly tag: string;
+  /** The page it reads, for its day's figures; bots have none. */
+  readonly url?: string | undefined;
+  /** The url it counts under in the live pages (OTHER_PAGE when they were full), while it counts there. */
+  readonly live?: string | undefined;
+  engaged: boolean;
 }
 
 interface Salt {
@@ -65,8 +87,7 @@ function bump(buckets: Map<string, Counter>, key: string, keep: number, visit: b
 }
 
 export class SiteState {
-  /** Open page sessions: psid -> identity tag. */
-  readonly open = new Map<string, string>();
+  readonly open = new Map<string, OpenSession>();
   /** Open page sessions per identity tag; only tags with at least one. */
   private readonly tags = new Map<string, number>();
   /** Open member page sessions: psid -> the visitor id the page sent. */
@@ -84,11 +105,18 @@ export class SiteState {
   private peak: Peak = { online: 0, at: null };
   /** Cookieless mode's daily salts by day, deleted 48 hours after they were made. */
   private readonly salts = new Map<string, Salt>();
+  private readonly live: LivePages;
+  private pages = new DayPages();
 
-  constructor(private readonly windowMs: number) {}
+  constructor(
+    private readonly windowMs: number,
+    maxLivePages: number,
+  ) {
+    this.live = new LivePages(maxLivePages);
+  }
 
-  static from(snapshot: SiteSnapshot, windowMs: number): SiteState {
-    const site = new SiteState(windowMs);
+  static from(snapshot: SiteSnapshot, windowMs: number, maxLivePages: number): SiteState {
+    const site = new SiteState(windowMs, maxLivePages);
     site.totals = snapshot.totals;
     site.peak = snapshot.peak;
     for (const [key, counter] of snapshot.days) site.days.set(key, counter);
@@ -96,18 +124,28 @@ export class SiteState {
     for (const [psid, at] of snapshot.closed) site.closed.set(psid, at);
     for (const [tag, at] of snapshot.last) site.last.set(tag, at);
     for (const [day, salt] of snapshot.salts ?? []) site.salts.set(day, salt);
-    for (const [psid, tag] of snapshot.open) {
-      site.open.set(psid, tag);
+    if (snapshot.pages !== undefined) site.pages = DayPages.from(snapshot.pages);
+    // Only the page url: a restore ends these sessions before anyone reads the live pages, but records
+    // replayed before that may still report their engaged time.
+    for (const [psid, tag, url] of snapshot.open) {
+      site.open.set(psid, { tag, url, engaged: false });
       site.addTag(tag, 1);
     }
     return site;
   }
 
-  /** Undefined when the page session is already open here: nothing changes. `visitor`: a member page's visitor id. */
-  join(psid: string, tag: string, now: number, periods: Periods, visitor?: string): JoinResult | undefined {
+  /** Undefined when the page session is already open here: nothing changes. `reading`: the page it reads
+   * (undefined for a join journaled before pages were kept); `visitor`: a member page's visitor id. */
+  join(psid: string, tag: string, now: number, periods: Periods, reading: Reading | undefined, visitor?: string): JoinResult | undefined {
     if (this.open.has(psid)) return undefined;
     const wasOnline = this.tags.has(tag);
-    this.open.set(psid, tag);
+    if (kindOf(tag) === 'bot' || reading === undefined) {
+      this.open.set(psid, { tag, engaged: false });
+    } else {
+      const live = this.live.admit(reading.page.url);
+      this.open.set(psid, { tag, url: reading.page.url, live, engaged: reading.engaged });
+      this.live.join(live, tag, reading);
+    }
     this.addTag(tag, 1);
     if (kindOf(tag) === 'bot') return NOTHING;
     if (kindOf(tag) === 'member' && visitor !== undefined) {
@@ -127,16 +165,20 @@ export class SiteState {
     if (visit) this.totals.visits++;
     bump(this.days, periods.day, KEEP_DAYS, visit);
     bump(this.months, periods.month, KEEP_MONTHS, visit);
+    if (reading !== undefined) this.pages.pageview(periods.day, reading.page);
     return { pageview: true, visit };
   }
 
-  /** The session's identity tag, or undefined when it is not open here. */
-  leave(psid: string, now: number): string | undefined {
-    const tag = this.open.get(psid);
-    if (tag === undefined) return undefined;
+  /** The session's identity tag, or undefined when it is not open here. `report`: its last engaged time. */
+  leave(psid: string, now: number, report?: Report): string | undefined {
+    const session = this.open.get(psid);
+    if (session === undefined) return undefined;
+    const { tag } = session;
     this.open.delete(psid);
     const remaining = this.addTag(tag, -1);
     if (kindOf(tag) === 'bot') return tag;
+    if (session.live !== undefined) this.live.leave(session.live, tag, session.engaged);
+    if (report !== undefined) this.addEngaged(session, report);
     const visitor = this.memberVisitors.get(psid);
     if (visitor !== undefined) {
       this.memberVisitors.delete(psid);
@@ -148,6 +190,40 @@ export class SiteState {
     if (remaining === 0) touch(this.last, tag, now);
     this.prune(now);
     return tag;
+  }
+
+  /** Whether anything changed: an unknown or bot session is ignored. */
+  engage(psid: string, report: Report): boolean {
+    const session = this.open.get(psid);
+    if (session === undefined || kindOf(session.tag) === 'bot') return false;
+    const changed = session.engaged !== report.engaged;
+    if (changed) {
+      session.engaged = report.engaged;
+      if (session.live !== undefined) this.live.engage(session.live, session.tag, report.engaged);
+    }
+    return this.addEngaged(session, report) || changed;
+  }
+
+  /** Whether an open page session is engaged; undefined when it is not open here. */
+  engagedOf(psid: string): boolean | undefined {
+    return this.open.get(psid)?.engaged;
+  }
+
+  liveFigures(limit: number): LiveFigures {
+    return this.live.live(limit);
+  }
+
+  readers(urls: readonly string[]): number[] {
+    return this.live.readers(urls);
+  }
+
+  dayPages(day: string, limit: number): DayPage[] {
+    return this.pages.list(day, limit);
+  }
+
+  pageSizes(): { livePages: number; referrers: number; dayPages: number } {
+    const { pages, referrers } = this.live.sizes();
+    return { livePages: pages, referrers, dayPages: this.pages.size() };
   }
 
   /** The day's salt, after deleting every salt older than 48 hours. */
@@ -198,11 +274,18 @@ export class SiteState {
       months: [...this.months],
       peak: this.peak,
       // Bots hold no durable state; a restart ends every session anyway.
-      open: [...this.open].filter(([, tag]) => kindOf(tag) !== 'bot'),
+      open: [...this.open].flatMap(([psid, { tag, url }]): [string, string, string?][] => (kindOf(tag) === 'bot' ? [] : [url === undefined ? [psid, tag] : [psid, tag, url]])),
       closed: [...this.closed],
       last: [...this.last],
       salts: [...this.salts],
+      pages: this.pages.snapshot(),
     };
+  }
+
+  private addEngaged(session: OpenSession, report: Report): boolean {
+    if (session.url === undefined || report.engagedMs === 0) return false;
+    this.pages.addEngaged(report.day, session.url, report.engagedMs);
+    return true;
   }
 
   /** Returns the tag's open sessions after the change; online by kind moves when it crosses zero. */

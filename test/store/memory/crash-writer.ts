@@ -6,6 +6,8 @@ const [dataDir, now, day, month] = process.argv.slice(2) as [string, string, str
 const at = Number(now);
 const store = await openMemoryStore({ dataDir, visitWindowMs: 30 * 60_000, clock: () => at });
 const LIMIT = 50_000;
+/** The page every join here reads: these tests are about durability, not pages. */
+const READING = { page: { url: 'https://memory.example/' }, source: 'direct', engaged: true } as const;
 let next = 0;
 
 async function worker(): Promise<void> {
@@ -13,7 +15,7 @@ async function worker(): Promise<void> {
     const i = next++;
     const psid = `crash-${i}`;
     const visitor = `visitor-${i % 100}`;
-    await store.join({ site: 'crash', psid, identity: visitor, visitor, kind: 'guest', now: at, periods: { day, month } });
+    await store.join({ site: 'crash', psid, identity: visitor, visitor, kind: 'guest', now: at, periods: { day, month }, ...READING });
     process.stdout.write(`${psid}\n`);
   }
 }

@@ -15,6 +15,8 @@ import type { Periods } from '../../../src/store/store.js';
 const NOW = Date.UTC(2026, 10, 26, 3, 0, 0);
 const DAY: Periods = { day: '2026-11-26', month: '2026-11' };
 const SITE = 'disk';
+/** The page every join here reads: these tests are about durability, not pages. */
+const READING = { page: { url: 'https://memory.example/' }, source: 'direct', engaged: true } as const;
 
 type Op = keyof FileOps;
 
@@ -71,7 +73,7 @@ describe('memory store on a failing disk', () => {
   const open = (dataDir: string, disk?: FaultyDisk) =>
     openMemoryStore({ dataDir, visitWindowMs: 30 * 60_000, clock: () => now, files: disk?.files, maintenanceIntervalMs: 10 });
   const join = (store: MemoryStore, psid: string) =>
-    store.join({ site: SITE, psid, identity: `visitor-${psid}`, visitor: `visitor-${psid}`, kind: 'guest', now, periods: DAY });
+    store.join({ site: SITE, psid, identity: `visitor-${psid}`, visitor: `visitor-${psid}`, kind: 'guest', now, periods: DAY, ...READING });
   const read = (store: MemoryStore) => store.read(SITE, DAY);
   const healthy = (store: MemoryStore) => store.ping().then(() => true, () => false);
   /** What a crash right now would leave: the files as they are, opened by a new store. */

@@ -13,7 +13,7 @@ import { after, describe, it } from 'node:test';
 import { DataDirInUseError } from '../../../src/store/memory/dir-lock.js';
 import { readJournal } from '../../../src/store/memory/journal.js';
 import { openMemoryStore, type MemoryStore, type MemoryStoreOptions, type StoreRecord } from '../../../src/store/memory/memory-store.js';
-import type { Periods } from '../../../src/store/store.js';
+import { DAY_PAGES_KEEP_DAYS, type Periods } from '../../../src/store/store.js';
 import { storeContract } from '../contract.js';
 
 const MINUTE = 60_000;
@@ -22,6 +22,8 @@ const NOW = Date.UTC(2026, 10, 26, 3, 0, 0);
 const DAY: Periods = { day: '2026-11-26', month: '2026-11' };
 const NOTHING = { pageview: false, visit: false };
 const SITE = 'memory';
+/** The page every join here reads: these tests are about durability, not pages. */
+const READING = { page: { url: 'https://memory.example/' }, source: 'direct', engaged: true } as const;
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const CRASH_WRITER = fileURLToPath(new URL('./crash-writer.ts', import.meta.url));
 
@@ -46,7 +48,7 @@ describe('memory store on disk', () => {
   const open = (dataDir: string, extra: Partial<MemoryStoreOptions> = {}) =>
     openMemoryStore({ dataDir, visitWindowMs: WINDOW, clock: () => now, ...extra });
   const joinPage = (store: MemoryStore, psid: string, identity = `visitor-${psid}`, periods = DAY) =>
-    store.join({ site: SITE, psid, identity, visitor: identity, kind: 'guest', now, periods });
+    store.join({ site: SITE, psid, identity, visitor: identity, kind: 'guest', now, periods, ...READING });
   const pageviews = async (store: MemoryStore) => (await store.read(SITE, DAY)).pageviews.total;
 
   it('loses no acknowledged join and counts none twice when killed -9 mid-stream', { timeout: 60_000 }, async () => {
@@ -78,7 +80,7 @@ describe('memory store on disk', () => {
       assert.ok(counts.pageviews.total >= acknowledged.length);
       assert.deepEqual(counts.online, { guest: 0, member: 0, bot: 0 });
       for (const psid of acknowledged) {
-        const resumed = await store.join({ site: 'crash', psid, identity: 'anyone', visitor: 'anyone', kind: 'guest', now, periods: DAY });
+        const resumed = await store.join({ site: 'crash', psid, identity: 'anyone', visitor: 'anyone', kind: 'guest', now, periods: DAY, ...READING });
         assert.deepEqual(resumed, NOTHING, `${psid} resumes`);
       }
       assert.equal((await store.read('crash', DAY)).pageviews.total, journaled.size);
@@ -188,10 +190,10 @@ describe('memory store on disk', () => {
     const store = await open(dir);
     await Promise.all(Array.from({ length: 100 }, (_, i) => joinPage(store, `old-${i}`)));
     await Promise.all(Array.from({ length: 100 }, (_, i) => store.leave(SITE, `old-${i}`, now)));
-    assert.deepEqual(store.entryCounts(), { open: 0, closed: 100, last: 100, days: 1, months: 1 });
+    assert.deepEqual(store.entryCounts(), { open: 0, closed: 100, last: 100, days: 1, months: 1, livePages: 0, referrers: 0, dayPages: 1 });
     now += WINDOW + MINUTE;
     await joinPage(store, 'new');
-    assert.deepEqual(store.entryCounts(), { open: 1, closed: 0, last: 1, days: 1, months: 1 });
+    assert.deepEqual(store.entryCounts(), { open: 1, closed: 0, last: 1, days: 1, months: 1, livePages: 1, referrers: 0, dayPages: 1 });
 
     await Promise.all(
       Array.from({ length: 800 }, (_, d) => {
@@ -199,9 +201,10 @@ describe('memory store on disk', () => {
         return joinPage(store, `day-${d}`, 'visitor', { day: date.slice(0, 10), month: date.slice(0, 7) });
       }),
     );
-    const { days, months } = store.entryCounts();
+    const { days, months, dayPages } = store.entryCounts();
     assert.equal(days, 62);
     assert.equal(months, 25);
+    assert.equal(dayPages, DAY_PAGES_KEEP_DAYS, 'one page a day, for the days kept');
     const latest = await store.read(SITE, { day: '2028-03-10', month: '2028-03' });
     assert.deepEqual([latest.pageviews.today, latest.pageviews.month], [1, 10]);
     await store.close();

@@ -13,6 +13,8 @@ const HOUR = 60 * MINUTE;
 const WINDOW = 30 * MINUTE;
 const DAY = { day: '2026-11-26', month: '2026-11' };
 const VISITOR = 'visitor-3f9c2a7e-retention';
+/** The page every join here reads: these tests are about durability, not pages. */
+const READING = { page: { url: 'https://memory.example/' }, source: 'direct', engaged: true } as const;
 
 const dirs: string[] = [];
 after(() => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))));
@@ -40,7 +42,7 @@ it('forgets visitor ids after the visit window and salts after 48 hours, on disk
   const store = await openMemoryStore({ dataDir: dir, visitWindowMs: WINDOW, clock: () => now, maintenanceIntervalMs: 10 });
   try {
     const salt = await store.dailySalt('s', DAY.day, now);
-    await store.join({ site: 's', psid: 'page-1', identity: VISITOR, visitor: VISITOR, kind: 'guest', now, periods: DAY });
+    await store.join({ site: 's', psid: 'page-1', identity: VISITOR, visitor: VISITOR, kind: 'guest', now, periods: DAY, ...READING });
     await store.leave('s', 'page-1', now);
     const contains = async (text: string) => (await rawFiles(dir)).includes(text);
     assert.ok(await contains(salt), 'the salt is on disk while it is in use');
