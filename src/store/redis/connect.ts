@@ -46,6 +46,27 @@ export function connectRedis(target: RedisTarget, { name, autoPipelining }: Conn
   }
 }
 
+/** How long ping and reads wait for an answer from a connection that looks up. */
+const ANSWER_TIMEOUT_MS = 1_000;
+
+/** Fails fast instead of queueing behind a reconnect: reads have callers waiting. */
+export function checkReady(client: RedisClient): void {
+  if (client.status !== 'ready') throw new Error(`Redis is unreachable (connection ${client.status})`);
+}
+
+/** Rejects when Redis has not answered within ANSWER_TIMEOUT_MS. */
+export async function answerWithin<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis did not answer ${what} within ${ANSWER_TIMEOUT_MS} ms`)), ANSWER_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** For logs and the start-up line: where the store is, without passwords. */
 export function describeTarget(target: RedisTarget): string {
   const list = (nodes: readonly { host: string; port: number }[]) => nodes.map(({ host, port }) => `${host.includes(':') ? `[${host}]` : host}:${port}`).join(',');

@@ -26,7 +26,8 @@ function checked(what: string, value: string, pattern: RegExp): string {
 export interface SiteKeys {
   /** ZSET instance id -> presence expiry (ms). */
   readonly inst: string;
-  /** HASH psid -> "<instance> <claim> <visitor> <tag>": the one instance holding each open page session. */
+  /** HASH psid -> "<instance> <claim> <visitor> <tag>[ <page part>]": the one instance holding each open
+   * page session, and the page it reads (lua/includes/pages.lua). */
   readonly holder: string;
   /** HASH identity tag -> open page sessions across all instances. */
   readonly who: string;
@@ -42,12 +43,18 @@ export interface SiteKeys {
   readonly tot: string;
   /** HASH {online, at}. */
   readonly peak: string;
+  /** The live pages' keys, in the order the scripts take them (lua/includes/pages.lua describes each). */
+  readonly livePages: readonly [pages: string, meta: string, sources: string, readers: string, engagedBy: string, live: string, referrers: string];
   /** HASH psid -> identity tag: the page sessions one instance joined (an index for its reap; `holder` decides). */
   sess(instanceId: string): string;
   /** HASH {visits, pageviews} of one day, e.g. "2026-11-26". */
   day(day: string): string;
   /** HASH {visits, pageviews} of one month, e.g. "2026-11". */
   month(month: string): string;
+  /** ZSET url -> pageviews of one day's pages. */
+  dayPages(day: string): string;
+  /** HASH "m <url>" -> page meta JSON, "e <url>" -> engaged ms, of one day's pages. */
+  dayPageInfo(day: string): string;
   /** STRING cookieless mode's random salt of one day, e.g. "2026-11-26"; expires 48 hours after it was made. */
   salt(day: string): string;
 }
@@ -77,9 +84,12 @@ export class Keys {
       last: `${base}last`,
       tot: `${base}tot`,
       peak: `${base}peak`,
+      livePages: [`${base}pages`, `${base}pmeta`, `${base}psrc`, `${base}preaders`, `${base}ewho`, `${base}live`, `${base}refs`],
       sess: (instanceId) => `${base}sess:${checked('instance id', instanceId, SAFE_PART)}`,
       day: (day) => `${base}day:${checked('day', day, DAY)}`,
       month: (month) => `${base}month:${checked('month', month, MONTH)}`,
+      dayPages: (day) => `${base}dpages:${checked('day', day, DAY)}`,
+      dayPageInfo: (day) => `${base}dpinfo:${checked('day', day, DAY)}`,
       salt: (day) => `${base}salt:${checked('day', day, DAY)}`,
     };
   }

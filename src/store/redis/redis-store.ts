@@ -1,4 +1,4 @@
-// The Redis store: shared presence and totals for any number of Headcount instances.
+// The Redis store: shared presence, live pages and totals for any number of Headcount instances.
 // Presence is refreshed per instance (one heartbeat per site every presenceTtlMs/3), not per
 // page session, so steady-state Redis load does not grow with the number of open pages. An
 // instance that stops heartbeating is reaped by the others; one that finds it was reaped (e.g.
@@ -6,7 +6,8 @@
 //
 // A psid has one holder in Redis: a page that reconnects to another instance moves there, and its old
 // holder hears of it (replaced channel) and closes the old socket; only the holder's leave or reap
-// ends it. Presence expiry is kept in Redis's clock, so instances' clocks may disagree.
+// ends it. Presence expiry is kept in Redis's clock, so instances' clocks may disagree. A page
+// session's page (url, source, engaged) lives in its holder record, so a move or reap takes its reader along.
 //
 // While Redis is unreachable (restart, failover, outage) joins, leaves and daily-salt lookups wait in
 // ioredis's queue and run, in order, once it is back; at most maxPendingJoins joins and salt lookups
@@ -14,11 +15,14 @@
 import { randomBytes } from 'node:crypto';
 import { v4 as uuidv4 } from 'uuid';
 import { ChangeListeners } from '../change-listeners.js';
-import type { JoinInput, JoinResult, Kind, Periods, StartingTotals, Store, StoreCounts, StoreLogger, StoreOptions } from '../store.js';
-import { connectRedis, type RedisClient, type RedisTarget } from './connect.js';
+import type { DayPage, EngagementReport, JoinInput, JoinResult, LiveFigures, Periods } from '../store.js';
+import type { StartingTotals, Store, StoreCounts, StoreLogger, StoreOptions } from '../store.js';
+import { answerWithin, checkReady, connectRedis, type RedisClient, type RedisTarget } from './connect.js';
 import { Keys } from './keys.js';
+import { check, checkedJoin, checkReport } from './join-input.js';
+import { LivePagesReader, pageLimits } from './live-pages.js';
 import { ChangePublisher, changeFrom, movedFrom } from './notices.js';
-import { Scripts } from './scripts.js';
+import { type JoinPage, Scripts } from './scripts.js';
 
 export interface RedisStoreOptions extends StoreOptions {
   /** One server by URL, a Redis Cluster, or a Sentinel-managed master. */
@@ -35,9 +39,6 @@ export interface RedisStoreOptions extends StoreOptions {
 }
 
 
-const KIND_CODE: Record<Kind, string> = { guest: 'g', member: 'm', bot: 'b' };
-/** How long ping and read wait for an answer from a connection that looks up. */
-const ANSWER_TIMEOUT_MS = 1_000;
 /** How long close() may spend ending its sessions in Redis before it just disconnects. */
 const CLOSE_TIMEOUT_MS = 2_000;
 const SALT_LIFETIME_MS = 48 * 3_600_000;
@@ -49,29 +50,14 @@ interface Held {
   /** Only names the day/month keys of a resume; resumes count no pageview. */
   readonly periods: Periods;
   readonly claim: number;
+  /** What a resume re-joins: the page, its source, and its engagement now. */
+  readonly page: JoinPage | undefined;
 }
 
 function count(value: string | null | undefined): number {
   return value == null ? 0 : Number(value);
 }
 
-const TOKEN = /^\S+$/;
-
-function check(condition: boolean, message: string): void {
-  if (!condition) throw new TypeError(message);
-}
-
-async function within<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Redis did not answer ${what} within ${ANSWER_TIMEOUT_MS} ms`)), ANSWER_TIMEOUT_MS);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 export class RedisStore implements Store {
   /** Identifies this process's presence entries and its `sess:<id>` hashes. */
@@ -80,6 +66,7 @@ export class RedisStore implements Store {
   private readonly subscriber: RedisClient;
   private readonly keys: Keys;
   private readonly scripts: Scripts;
+  private readonly livePages: LivePagesReader;
   private readonly logger: StoreLogger;
   /** The page sessions this instance holds, per site: what it re-joins if it was reaped. */
   private readonly held = new Map<string, Map<string, Held>>();
@@ -113,7 +100,8 @@ export class RedisStore implements Store {
     for (const connection of [this.client, this.subscriber]) connection.on('error', this.warn('redis connection error'));
     this.client.on('ready', () => (this.readySince = options.clock()));
     this.subscriber.on('message', (channel: string, message: string) => (channel === this.keys.replaced ? this.movedAway(message) : this.received(message)));
-    this.scripts = new Scripts(this.client);
+    this.scripts = new Scripts(this.client, pageLimits(options.maxLivePages));
+    this.livePages = new LivePagesReader(this.client, this.scripts);
     this.publisher = new ChangePublisher(this.client, this.keys.changes, this.instanceId, this.warn('publishing a change failed'));
   }
 
@@ -128,13 +116,8 @@ export class RedisStore implements Store {
   }
 
   async join(input: JoinInput): Promise<JoinResult> {
-    check(typeof input.psid === 'string' && input.psid !== '', 'psid: expected a non-empty string');
-    check(typeof input.identity === 'string' && TOKEN.test(input.identity), 'identity: expected a non-empty string without spaces');
-    check(typeof input.visitor === 'string' && TOKEN.test(input.visitor), 'visitor: expected a non-empty string without spaces');
-    check(Object.hasOwn(KIND_CODE, input.kind), 'kind: expected guest, member or bot');
-    check(Number.isFinite(input.now), 'now: expected a time in ms');
+    const { tag, page } = checkedJoin(input);
     const keys = this.keys.site(input.site);
-    const tag = `${KIND_CODE[input.kind]}:${input.identity}`;
     const claim = ++this.lastClaim;
     const claims = this.claimsIn(input.site);
     const reply = await this.whenRedisAnswers(() => {
@@ -142,7 +125,7 @@ export class RedisStore implements Store {
       return this.scripts.join({
         keys, replacedChannel: this.keys.replaced, site: input.site, instanceId: this.instanceId, psid: input.psid, tag,
         visitor: input.visitor, claim, now: input.now, presenceTtlMs: this.options.presenceTtlMs,
-        visitWindowMs: this.options.visitWindowMs, periods: input.periods, resume: false,
+        visitWindowMs: this.options.visitWindowMs, periods: input.periods, resume: false, page,
       });
     }).catch((error: unknown) => {
       if (claims.get(input.psid) === claim) claims.delete(input.psid);
@@ -152,24 +135,53 @@ export class RedisStore implements Store {
     if (reply.missing && sessions.size > 0) this.resync(input.site, input.now).catch(this.warn('resync after being reaped failed'));
     // Recorded only after Redis counted it, so a resync never races the original join; not at all when
     // it already moved on to another instance or left.
-    if (claims.get(input.psid) === claim) sessions.set(input.psid, { tag, visitor: input.visitor, periods: input.periods, claim });
+    if (claims.get(input.psid) === claim) sessions.set(input.psid, { tag, visitor: input.visitor, periods: input.periods, claim, page });
     this.changed(input.site);
     return { pageview: reply.pageview, visit: reply.visit };
   }
 
-  async leave(site: string, psid: string, now: number): Promise<void> {
+  async leave(site: string, psid: string, now: number, report?: EngagementReport): Promise<void> {
     check(Number.isFinite(now), 'now: expected a time in ms');
+    if (report !== undefined) checkReport(report);
     const keys = this.keys.site(site);
+    if (report !== undefined) keys.dayPages(report.periods.day); // a bad day is refused before the session is forgotten
     // Forgotten before the command is sent, so a resync started meanwhile cannot revive it.
     this.held.get(site)?.delete(psid);
     this.claims.get(site)?.delete(psid);
-    if (await Promise.race([this.closed, this.scripts.leave(keys, this.instanceId, psid, now)])) this.changed(site);
+    const engaged = report === undefined ? undefined : { day: report.periods.day, ms: report.engagedMs };
+    const ended = this.scripts.leave(keys, this.instanceId, psid, now, engaged);
+    if (await Promise.race([this.closed, ended])) this.changed(site);
+  }
+
+  async engage(site: string, psid: string, now: number, report: EngagementReport): Promise<void> {
+    check(Number.isFinite(now), 'now: expected a time in ms');
+    checkReport(report);
+    const keys = this.keys.site(site);
+    keys.dayPages(report.periods.day); // a bad day is refused before anything changes
+    const sessions = this.held.get(site);
+    const held = sessions?.get(psid);
+    // A resync re-joins the session as it is now.
+    if (held?.page !== undefined) sessions!.set(psid, { ...held, page: { ...held.page, engaged: report.engaged } });
+    const changed = this.scripts.engage(keys, this.instanceId, psid, report.engaged, report.periods.day, report.engagedMs);
+    if (await Promise.race([this.closed, changed])) this.changed(site);
+  }
+
+  async live(site: string, limit: number): Promise<LiveFigures> {
+    return this.livePages.live(this.keys.site(site), limit);
+  }
+
+  async readers(site: string, urls: readonly string[]): Promise<number[]> {
+    return this.livePages.readers(this.keys.site(site), urls);
+  }
+
+  async dayPages(site: string, day: string, limit: number): Promise<DayPage[]> {
+    return this.livePages.dayPages(this.keys.site(site), day, limit);
   }
 
   async read(site: string, periods: Periods): Promise<StoreCounts> {
     const keys = this.keys.site(site);
-    this.connected();
-    const v = await within(this.scripts.read(keys, periods), 'a read');
+    checkReady(this.client);
+    const v = await answerWithin(this.scripts.read(keys, periods), 'a read');
     const peakAt = v[10];
     return {
       online: { guest: count(v[0]), member: count(v[1]), bot: count(v[2]) },
@@ -189,7 +201,7 @@ export class RedisStore implements Store {
     }
     const keys = this.keys.site(site);
     if (Object.keys(fields).length === 0) return;
-    this.connected();
+    checkReady(this.client);
     await this.client.hset(keys.tot, fields);
     this.changed(site);
   }
@@ -205,8 +217,8 @@ export class RedisStore implements Store {
   }
 
   async ping(): Promise<void> {
-    this.connected();
-    await within(this.client.ping(), 'PING');
+    checkReady(this.client);
+    await answerWithin(this.client.ping(), 'PING');
   }
 
   onChange(listener: (site: string) => void): void {
@@ -267,11 +279,6 @@ export class RedisStore implements Store {
     }
   }
 
-  /** Fails fast instead of queueing behind a reconnect: reads have callers waiting. */
-  private connected(): void {
-    if (this.client.status !== 'ready') throw new Error(`Redis is unreachable (connection ${this.client.status})`);
-  }
-
   private sessions(site: string): Map<string, Held> {
     let sessions = this.held.get(site);
     if (sessions === undefined) this.held.set(site, (sessions = new Map()));
@@ -304,7 +311,7 @@ export class RedisStore implements Store {
     const now = this.options.clock();
     await Promise.all(this.activeSites().map(async (site) => {
       const keys = this.keys.site(site);
-      const { missing, dead } = await this.scripts.heartbeat(keys, this.instanceId, this.options.presenceTtlMs);
+      const { missing, dead } = await this.scripts.heartbeat(keys, this.instanceId, this.options.presenceTtlMs, now - this.options.visitWindowMs);
       if (missing && (this.held.get(site)?.size ?? 0) > 0) await this.resync(site, now);
       // After Redis was away, every instance's presence may look expired: reap only once all of them
       // had a presence TTL to heartbeat again.
@@ -323,9 +330,9 @@ export class RedisStore implements Store {
     // Each re-join carries the latest claim, so a later move notice still names the newest socket.
     const held = [...this.sessions(site)].map(([psid, entry]) => ({ psid, ...entry, claim: claims.get(psid) ?? entry.claim }));
     // All commands are issued in this turn, before any later leave, so Redis sees them in order.
-    const replies = await Promise.all(held.map(({ psid, tag, visitor, periods, claim }) => this.scripts.join({
+    const replies = await Promise.all(held.map(({ psid, tag, visitor, periods, claim, page }) => this.scripts.join({
       keys, replacedChannel: this.keys.replaced, site, instanceId: this.instanceId, psid, tag, visitor, claim, now,
-      presenceTtlMs: this.options.presenceTtlMs, visitWindowMs: this.options.visitWindowMs, periods, resume: true,
+      presenceTtlMs: this.options.presenceTtlMs, visitWindowMs: this.options.visitWindowMs, periods, resume: true, page,
     })));
     // Pages that reconnected to another instance meanwhile belong to it now.
     replies.forEach((reply, i) => {

@@ -2,14 +2,18 @@
 // falls back to EVAL on NOSCRIPT (empty script cache after a Redis restart or failover), in
 // pipelines too. Each method here lays out KEYS and ARGV exactly as its file's header documents.
 import { readFileSync } from 'node:fs';
+import { SOURCES, type Source } from '../../audience/source.js';
 import type { Periods } from '../store.js';
 import type { RedisClient } from './connect.js';
 import { PERIOD_TTL_SECONDS, type SiteKeys } from './keys.js';
+import { pageLimits } from './live-pages.js';
 
 /** Bump when a script's KEYS/ARGV layout changes, so a client never pairs old code with new Lua. */
-const VERSION = 2;
+const VERSION = 3;
 const DEAD_PER_HEARTBEAT = 64;
 const LUA_DIR = new URL('./lua/', import.meta.url);
+/** Names the day keys of a leave with no engaged time to add: they are not touched. */
+const NO_REPORT_DAY = '1970-01-01';
 
 // bullmq-style includes: a line `--- @include "name"` is replaced by lua/includes/name.lua.
 function source(file: string): string {
@@ -19,13 +23,17 @@ function source(file: string): string {
 }
 
 const FILES = {
-  join: 'join-12.lua',
-  leave: 'leave-8.lua',
-  reap: 'reap-9.lua',
+  join: 'join-21.lua',
+  leave: 'leave-17.lua',
+  engage: 'engage-10.lua',
+  reap: 'reap-16.lua',
   forget: 'forget-2.lua',
-  heartbeat: 'heartbeat-1.lua',
+  heartbeat: 'heartbeat-3.lua',
   read: 'read-5.lua',
+  live: 'live-5.lua',
+  dayPages: 'day-pages-2.lua',
 } as const;
+const READ_ONLY: ReadonlySet<ScriptName> = new Set(['read', 'live', 'dayPages']);
 
 type ScriptName = keyof typeof FILES;
 type Command = (...args: (string | number)[]) => Promise<unknown>;
@@ -48,7 +56,35 @@ export interface JoinCall {
   readonly periods: Periods;
   /** Re-joining a session this instance counted before it was reaped: never a pageview, never taken from another instance. */
   readonly resume: boolean;
+  /** The page a guest or member reads; undefined for bots, who read no page. */
+  readonly page?: JoinPage | undefined;
 }
+
+export interface JoinPage {
+  readonly url: string;
+  readonly title?: string | undefined;
+  readonly section?: string | undefined;
+  readonly author?: string | undefined;
+  readonly source: Source;
+  /** "-" for none. */
+  readonly host: string;
+  readonly engaged: boolean;
+}
+
+/** The live pages' bounds and the names past them, as join-21.lua takes them. */
+export interface PageLimits {
+  readonly maxLivePages: number;
+  readonly maxReferrers: number;
+  readonly otherPage: string;
+  readonly otherReferrer: string;
+  readonly dayPagesTtlSeconds: number;
+  readonly dayPagesMax: number;
+  /** A day holding this many pages is trimmed back to dayPagesMax. */
+  readonly dayPagesTrimAt: number;
+}
+
+/** The raw reply of live-5.lua: site figures, then referrers, then one array per page, each flat as the file documents. */
+export type LiveReply = (string | null)[][];
 
 export interface JoinReply {
   readonly pageview: boolean;
@@ -59,7 +95,7 @@ export interface JoinReply {
   readonly elsewhere: boolean;
 }
 
-/** The notice join-12.lua publishes when a page session moves away from instance `from`. */
+/** The notice join-21.lua publishes when a page session moves away from instance `from`. */
 export interface ReplacedNotice {
   readonly site: string;
   readonly psid: string;
@@ -75,34 +111,54 @@ export interface HeartbeatReply {
 export class Scripts {
   private readonly commands: Record<ScriptName, Command>;
 
-  constructor(client: RedisClient) {
+  constructor(private readonly client: RedisClient, private readonly limits: PageLimits = pageLimits()) {
     const commands: Partial<Record<ScriptName, Command>> = {};
     for (const [name, file] of Object.entries(FILES) as [ScriptName, string][]) {
       const command = `hc_${name}_v${VERSION}`;
       client.defineCommand(command, {
         lua: source(file),
         numberOfKeys: Number(/-(\d+)\.lua$/.exec(file)![1]),
-        readOnly: name === 'read',
+        readOnly: READ_ONLY.has(name),
       });
       commands[name] = (client as unknown as Record<string, Command>)[command]!.bind(client);
     }
     this.commands = commands as Record<ScriptName, Command>;
   }
 
+  private dayLimits(): number[] {
+    return [this.limits.dayPagesTtlSeconds, this.limits.dayPagesMax, this.limits.dayPagesTrimAt];
+  }
+
   async join(call: JoinCall): Promise<JoinReply> {
-    const { keys } = call;
+    const { keys, page } = call;
+    const limits = this.limits;
     const reply = (await this.commands.join(
       keys.inst, keys.sess(call.instanceId), keys.holder, keys.who, keys.online, keys.memberVisitors, keys.seen, keys.last,
       keys.tot, keys.day(call.periods.day), keys.month(call.periods.month), keys.peak,
+      ...keys.livePages, keys.dayPages(call.periods.day), keys.dayPageInfo(call.periods.day),
       call.instanceId, call.psid, call.tag, call.visitor, call.now, call.presenceTtlMs, call.now - call.visitWindowMs,
       PERIOD_TTL_SECONDS.day, PERIOD_TTL_SECONDS.month, call.resume ? 1 : 0, call.claim, call.replacedChannel, call.site,
+      page === undefined ? '' : `${page.engaged ? 1 : 0} ${page.source} ${page.host} ${page.url}`,
+      page?.title ?? '', page?.section ?? '', page?.author ?? '',
+      limits.maxLivePages, limits.maxReferrers, limits.otherPage, limits.otherReferrer, ...this.dayLimits(),
     )) as number[];
     return { pageview: reply[0] === 1, visit: reply[1] === 1, missing: reply[2] === 1, elsewhere: reply[3] === 1 };
   }
 
-  async leave(keys: SiteKeys, instanceId: string, psid: string, now: number): Promise<boolean> {
+  /** `engaged`: engaged time not yet reported and the day it goes to. */
+  async leave(keys: SiteKeys, instanceId: string, psid: string, now: number, engaged?: { day: string; ms: number }): Promise<boolean> {
+    const day = engaged?.day ?? NO_REPORT_DAY;
     const reply = await this.commands.leave(
-      keys.sess(instanceId), keys.holder, keys.who, keys.online, keys.memberVisitors, keys.seen, keys.last, keys.peak, instanceId, psid, now,
+      keys.sess(instanceId), keys.holder, keys.who, keys.online, keys.memberVisitors, keys.seen, keys.last, keys.peak,
+      ...keys.livePages, keys.dayPages(day), keys.dayPageInfo(day), instanceId, psid, now, engaged?.ms ?? 0, ...this.dayLimits(),
+    );
+    return reply === 1;
+  }
+
+  /** Returns whether the page's live figures changed. */
+  async engage(keys: SiteKeys, instanceId: string, psid: string, engaged: boolean, day: string, engagedMs: number): Promise<boolean> {
+    const reply = await this.commands.engage(
+      keys.holder, ...keys.livePages, keys.dayPages(day), keys.dayPageInfo(day), instanceId, psid, engaged ? 1 : 0, engagedMs, ...this.dayLimits(),
     );
     return reply === 1;
   }
@@ -111,7 +167,7 @@ export class Scripts {
   async reap(keys: SiteKeys, instanceId: string, now: number, ifExpired: boolean): Promise<number> {
     const reply = await this.commands.reap(
       keys.inst, keys.sess(instanceId), keys.holder, keys.who, keys.online, keys.memberVisitors, keys.seen, keys.last, keys.peak,
-      instanceId, now, ifExpired ? 1 : 0,
+      ...keys.livePages, instanceId, now, ifExpired ? 1 : 0,
     );
     return reply as number;
   }
@@ -121,13 +177,31 @@ export class Scripts {
     await this.commands.forget(keys.sess(instanceId), keys.holder, instanceId, psid);
   }
 
-  async heartbeat(keys: SiteKeys, instanceId: string, presenceTtlMs: number): Promise<HeartbeatReply> {
-    const [missing, ...dead] = (await this.commands.heartbeat(keys.inst, instanceId, presenceTtlMs, DEAD_PER_HEARTBEAT)) as [number, ...string[]];
+  /** `visitCutoff`: now - the visit window; closed page sessions and identities older than it are dropped. */
+  async heartbeat(keys: SiteKeys, instanceId: string, presenceTtlMs: number, visitCutoff: number): Promise<HeartbeatReply> {
+    const [missing, ...dead] = (await this.commands.heartbeat(
+      keys.inst, keys.seen, keys.last, instanceId, presenceTtlMs, DEAD_PER_HEARTBEAT, visitCutoff,
+    )) as [number, ...string[]];
     return { missing: missing === 1, dead };
   }
 
   /** Flat HMGET values in the order read-5.lua documents; null for a missing field. */
   async read(keys: SiteKeys, periods: Periods): Promise<(string | null)[]> {
     return (await this.commands.read(keys.online, keys.tot, keys.day(periods.day), keys.month(periods.month), keys.peak)) as (string | null)[];
+  }
+
+  async live(keys: SiteKeys, mostPages: number, mostReferrers: number): Promise<LiveReply> {
+    const [pages, meta, sources, , , live, referrers] = keys.livePages;
+    return (await this.commands.live(pages, meta, sources, live, referrers, mostPages, mostReferrers, ...SOURCES)) as LiveReply;
+  }
+
+  /** Each url's score in the live pages, null when nobody reads it. */
+  async pageScores(keys: SiteKeys, urls: readonly string[]): Promise<(string | null)[]> {
+    return this.client.zmscore(keys.livePages[0], ...urls);
+  }
+
+  /** Flat url, pageviews, title, section, engaged ms per page, as day-pages-2.lua documents. */
+  async dayPages(keys: SiteKeys, day: string, limit: number): Promise<(string | null)[]> {
+    return (await this.commands.dayPages(keys.dayPages(day), keys.dayPageInfo(day), limit)) as (string | null)[];
   }
 }

@@ -12,6 +12,9 @@ export const PREFIX = 'hc';
 export const SITE = 'news';
 export const WINDOW = 30 * 60_000;
 export const DAY: Periods = { day: '2026-11-26', month: '2026-11' };
+export const ARTICLE = 'https://news.example/a/1';
+/** What a join reads unless a test says otherwise: one article, arrived directly, engaged. */
+export const READING = { page: { url: ARTICLE }, source: 'direct', engaged: true } as const satisfies Partial<JoinInput>;
 
 export function storeOptions(server: RedisServer, options: Partial<RedisStoreOptions> = {}): RedisStoreOptions {
   return { redis: { kind: 'url', url: server.url }, keyPrefix: PREFIX, sites: [SITE], presenceTtlMs: 30_000, visitWindowMs: WINDOW, clock: Date.now, ...options };

@@ -11,7 +11,7 @@ import { Scripts } from '../../../src/store/redis/scripts.js';
 import type { JoinInput } from '../../../src/store/store.js';
 import { startRedisProxy } from '../../support/redis-proxy.js';
 import { type RedisServer, startRedisServer } from '../../support/redis-server.js';
-import { adminClient, DAY, PREFIX, SITE, startCrashingInstance, storeOptions, waitFor, WINDOW } from './harness.js';
+import { adminClient, READING, DAY, PREFIX, SITE, startCrashingInstance, storeOptions, waitFor, WINDOW } from './harness.js';
 
 const MINUTE = 60_000;
 
@@ -23,7 +23,7 @@ describe('redis store: one holder per page session', { timeout: 20_000 }, () => 
   let n = 0;
   const psid = () => `page-session-${++n}`;
   const input = (identity: string, id = psid(), now = Date.now()): JoinInput =>
-    ({ site: SITE, psid: id, identity, visitor: identity, kind: 'guest', now, periods: DAY });
+    ({ site: SITE, psid: id, identity, visitor: identity, kind: 'guest', now, periods: DAY, ...READING });
   const open = async (options: Partial<RedisStoreOptions> = {}) => {
     const store = await createRedisStore(storeOptions(server, { logger: { warn: (_, msg) => warnings.push(msg) }, ...options }));
     stores.push(store);

@@ -6,6 +6,7 @@ import { createRedisStore, type RedisStore, type RedisStoreOptions } from '../..
 import type { Periods } from '../../../src/store/store.js';
 import { type RedisCluster, startRedisCluster } from '../../support/redis-cluster.js';
 import { storeContract } from '../contract.js';
+import { READING } from './harness.js';
 
 const DAY: Periods = { day: '2026-11-26', month: '2026-11' };
 const silent = { warn() {} };
@@ -52,7 +53,7 @@ describe('redis store on a cluster', { timeout: 30_000 }, () => {
     const heard: string[] = [];
     b.onChange((site) => heard.push(site));
     for (const [i, site] of sites.entries()) {
-      await a.join({ site, psid: `page-${i}`, identity: `visitor-${i}`, visitor: `visitor-${i}`, kind: 'guest', now: Date.now(), periods: DAY });
+      await a.join({ site, psid: `page-${i}`, identity: `visitor-${i}`, visitor: `visitor-${i}`, kind: 'guest', now: Date.now(), periods: DAY, ...READING });
     }
     const deadline = Date.now() + 2_000;
     while (!sites.every((site) => heard.includes(site)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -75,7 +76,7 @@ describe('redis store on a cluster', { timeout: 30_000 }, () => {
     const heard: string[] = [];
     a.onReplaced((site, psid) => heard.push(`${site}/${psid}`));
     for (const site of sites) {
-      const page = { site, psid: `moving-${site}`, identity: `visitor-${site}`, visitor: `visitor-${site}`, kind: 'guest' as const, now: Date.now(), periods: DAY };
+      const page = { site, psid: `moving-${site}`, identity: `visitor-${site}`, visitor: `visitor-${site}`, kind: 'guest' as const, now: Date.now(), periods: DAY, ...READING };
       await a.join(page);
       assert.deepEqual(await b.join(page), { pageview: false, visit: false });
     }
@@ -86,7 +87,7 @@ describe('redis store on a cluster', { timeout: 30_000 }, () => {
 
   it('reloads its scripts after SCRIPT FLUSH on every node (NOSCRIPT)', async () => {
     const store = await open(['scripts']);
-    const join = (n: number) => store.join({ site: 'scripts', psid: `flush-${n}`, identity: `reader-${n}`, visitor: `reader-${n}`, kind: 'guest', now: Date.now(), periods: DAY });
+    const join = (n: number) => store.join({ site: 'scripts', psid: `flush-${n}`, identity: `reader-${n}`, visitor: `reader-${n}`, kind: 'guest', now: Date.now(), periods: DAY, ...READING });
     await join(1);
     const admin = await c.client();
     await Promise.all(admin.nodes('master').map((node) => node.script('FLUSH')));

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { createRedisStore, type RedisStore } from '../../../src/store/redis/redis-store.js';
 import type { Periods } from '../../../src/store/store.js';
 import { type RedisSentinel, startRedisSentinel } from '../../support/redis-sentinel.js';
+import { READING } from './harness.js';
 
 const SITE = 'news';
 const DAY: Periods = { day: '2026-11-26', month: '2026-11' };
@@ -35,7 +36,7 @@ describe('redis store behind Sentinel', { timeout: 60_000 }, () => {
   });
 
   it('keeps counting through a failover, nothing lost or doubled', async (t) => {
-    const join = (i: number) => store.join({ site: SITE, psid: `page-${i}`, identity: `visitor-${i}`, visitor: `visitor-${i}`, kind: 'guest', now: Date.now(), periods: DAY });
+    const join = (i: number) => store.join({ site: SITE, psid: `page-${i}`, identity: `visitor-${i}`, visitor: `visitor-${i}`, kind: 'guest', now: Date.now(), periods: DAY, ...READING });
     const master = await sentinel.master();
     const oldMaster = master.port;
 

@@ -11,7 +11,7 @@ import type { JoinInput } from '../../../src/store/store.js';
 import { startRedisProxy } from '../../support/redis-proxy.js';
 import { type RedisServer, startRedisServer } from '../../support/redis-server.js';
 import { storeContract } from '../contract.js';
-import { adminClient, allKeys, DAY, PREFIX, SITE, startCrashingInstance, storeOptions, waitFor, WINDOW } from './harness.js';
+import { adminClient, READING, allKeys, DAY, PREFIX, SITE, startCrashingInstance, storeOptions, waitFor, WINDOW } from './harness.js';
 
 storeContract('redis', async () => {
   const server = await startRedisServer();
@@ -29,7 +29,7 @@ describe('redis store', { timeout: 20_000 }, () => {
   let n = 0;
   const psid = () => `page-session-${++n}`;
   const input = (identity: string, id = psid(), now = Date.now()): JoinInput =>
-    ({ site: SITE, psid: id, identity, visitor: identity, kind: 'guest', now, periods: DAY });
+    ({ site: SITE, psid: id, identity, visitor: identity, kind: 'guest', now, periods: DAY, ...READING });
 
   const open = async (options: Partial<RedisStoreOptions> = {}) => {
     const store = await createRedisStore(storeOptions(server, { logger: { warn: (_, msg) => warnings.push(msg) }, ...options }));
@@ -134,6 +134,19 @@ describe('redis store', { timeout: 20_000 }, () => {
     }
   });
 
+  it('drops closed page sessions and idle identities once their visit window ended, in its heartbeat', async () => {
+    const store = await open({ presenceTtlMs: 300, visitWindowMs: 500 });
+    const page = input('visitor-a');
+    await store.join(page);
+    await store.leave(SITE, page.psid, Date.now());
+    const entries = async () => (await admin.zcard(`${PREFIX}:{${SITE}}:seen`)) + (await admin.zcard(`${PREFIX}:{${SITE}}:last`));
+    assert.equal(await entries(), 2);
+    assert.deepEqual(await store.join({ ...page, now: Date.now() }), { pageview: false, visit: false }, 'resumes within the window');
+    await store.leave(SITE, page.psid, Date.now());
+    await waitFor('the heartbeat to drop them', async () => (await entries()) === 0, 2_000);
+    assert.deepEqual(await store.join({ ...page, now: Date.now() }), { pageview: true, visit: true }, 'a new pageview and visit after the window');
+  });
+
   it('keeps working after the script cache is flushed (NOSCRIPT)', async () => {
     const store = await open({ presenceTtlMs: 300 }); // heartbeats every 100 ms run the scripts too
     const first = input('visitor-a');
@@ -173,6 +186,9 @@ describe('redis store', { timeout: 20_000 }, () => {
   it('creates no key for reads or bad input, and tags every key with its site', async () => {
     const store = await open({ sites: [] });
     await store.read('nobody-visited', DAY);
+    await store.live('nobody-visited', 10);
+    await store.readers('nobody-visited', ['https://news.example/a/1']);
+    await store.dayPages('nobody-visited', DAY.day, 10);
     assert.deepEqual(await allKeys(admin), []);
     await assert.rejects(store.read('bad}site', DAY), TypeError);
     await assert.rejects(store.read('', DAY), TypeError);
@@ -193,7 +209,7 @@ describe('redis store', { timeout: 20_000 }, () => {
     assert.ok(newsKeys.length > 0);
     for (const key of newsKeys) assert.match(key, /^hc:\{news\}:/);
     await store.join({ ...input('visitor-a'), site: 'sport' });
-    for (const key of await allKeys(admin)) assert.match(key, /^hc:\{(news|sport)\}:(inst|sess:[0-9a-f-]{36}|holder|who|mvis|online|seen|last|tot|peak|day:2026-11-26|month:2026-11)$/);
+    for (const key of await allKeys(admin)) assert.match(key, /^hc:\{(news|sport)\}:(inst|sess:[0-9a-f-]{36}|holder|who|mvis|online|seen|last|tot|peak|day:2026-11-26|month:2026-11|pages|pmeta|psrc|preaders|ewho|live|refs|dpages:2026-11-26|dpinfo:2026-11-26)$/);
   });
 
   it('tells other instances about changes, and ignores its own and malformed messages', async () => {

@@ -4,7 +4,7 @@
 
   Input:
     KEYS[1]  sess    HASH psid -> tag, of this instance
-    KEYS[2]  holder  HASH psid -> "<instance> <claim> <visitor> <tag>"
+    KEYS[2]  holder  HASH psid -> "<instance> <claim> <visitor> <tag>[ <page part>]"
 
     ARGV[1]  instance id
     ARGV[2]  psid

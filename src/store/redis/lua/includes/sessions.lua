@@ -1,16 +1,18 @@
 --[[
   Page-session bookkeeping shared by join, leave and reap, so all of them count exactly alike.
 
-  A page session's record in holder is "<instance> <claim> <visitor> <tag>": the one instance
-  holding it, that instance's number for the join (so a move notice reaches the right socket), the
-  page's visitor id and its identity tag "<k>:<identity>", k = g guest, m member, b bot. Ids and tags
-  never contain spaces.
+  A page session's record in holder is "<instance> <claim> <visitor> <tag>[ <page part>]": the one
+  instance holding it, that instance's number for the join (so a move notice reaches the right
+  socket), the page's visitor id, its identity tag "<k>:<identity>", k = g guest, m member, b bot,
+  and for guests and members the page it reads (includes/pages.lua, included before this file). Ids
+  and tags never contain spaces.
 
   An identity is online while it has open page sessions (who), except that a guest whose visitor id
   also has a member page session open (memberVisitors) counts only as that member.
 ]]
+-- Returns instance, claim, visitor, tag and the page part ("" for none).
 local function parseRecord(record)
-  return string.match(record, "^(%S+) (%S+) (%S+) (.+)$")
+  return string.match(record, "^(%S+) (%S+) (%S+) (%S+) ?(.*)$")
 end
 
 -- Redis's own clock in ms: presence expiry written by one instance and compared by another must not
@@ -82,11 +84,15 @@ local function updatePeak(online, peak, now)
   end
 end
 
--- Ends an open page session whose record holder held; its psid keeps its leave time in seen so it
--- can resume within the visit window.
-local function endSession(holder, who, online, memberVisitors, seen, last, peak, psid, record, now)
-  local _, _, visitor, tag = parseRecord(record)
+-- Ends an open page session whose record holder held, and its page reader (P: pageKeys); its psid
+-- keeps its leave time in seen so it can resume within the visit window.
+local function endSession(holder, who, online, memberVisitors, seen, last, peak, P, psid, record, now)
+  local _, _, visitor, tag, part = parseRecord(record)
   redis.call("HDEL", holder, psid)
+  local page = parsePage(part)
+  if page then
+    endPage(P, tag, page)
+  end
   if removeSession(who, online, memberVisitors, last, tag, visitor, now) then
     updatePeak(online, peak, now)
   end

@@ -1,18 +1,19 @@
 --[[
   Ends every page session an instance holds and removes its presence entry: for instances that
   stopped heartbeating (crashed), and for an instance's own close(). Page sessions that moved to
-  another instance are only dropped from the index.
+  another instance are only dropped from the index. Their page readers end with them.
 
   Input:
     KEYS[1]  inst            ZSET instance id -> presence expiry (Redis time, ms)
     KEYS[2]  sess            HASH psid -> tag, of the instance being reaped
-    KEYS[3]  holder          HASH psid -> "<instance> <claim> <visitor> <tag>"
+    KEYS[3]  holder          HASH psid -> "<instance> <claim> <visitor> <tag>[ <page part>]"
     KEYS[4]  who             HASH tag -> open page sessions
     KEYS[5]  online          HASH g/m/b -> identities online
     KEYS[6]  memberVisitors  HASH visitor id -> open member page sessions
     KEYS[7]  seen            ZSET psid -> +inf while open, leave time after
     KEYS[8]  last            ZSET tag -> last activity
     KEYS[9]  peak            HASH {online, at}
+    KEYS[10..16]             the live-page keys, in the order of includes/pages.lua
 
     ARGV[1]  id of the instance being reaped
     ARGV[2]  now (ms)
@@ -22,6 +23,7 @@
   Output:
     number of page sessions ended
 ]]
+--- @include "pages"
 --- @include "sessions"
 
 if ARGV[3] == "1" then
@@ -32,11 +34,12 @@ if ARGV[3] == "1" then
   end
 end
 
+local P = pageKeys(10)
 local ended = 0
 for _, psid in ipairs(redis.call("HKEYS", KEYS[2])) do
   local record = redis.call("HGET", KEYS[3], psid)
   if record and parseRecord(record) == ARGV[1] then
-    endSession(KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], psid, record, ARGV[2])
+    endSession(KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], P, psid, record, ARGV[2])
     ended = ended + 1
   end
 end

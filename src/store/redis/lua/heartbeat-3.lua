@@ -1,14 +1,18 @@
 --[[
   Refreshes this instance's presence in one site and lists instances whose presence expired, both by
-  Redis's clock, so instances whose clocks disagree neither reap each other nor keep ghosts.
-  One command per instance and site, whatever the number of sessions it holds.
+  Redis's clock, so instances whose clocks disagree neither reap each other nor keep ghosts; and drops
+  page sessions and identities whose visit window ended (joins compare times instead, so they do not
+  pay for the pruning). One script per instance and site, whatever the number of sessions it holds.
 
   Input:
     KEYS[1]  inst    ZSET instance id -> presence expiry (Redis time, ms)
+    KEYS[2]  seen    ZSET psid -> +inf while open, leave time after
+    KEYS[3]  last    ZSET tag -> last activity
 
     ARGV[1]  this instance's id
     ARGV[2]  presence TTL (ms)
     ARGV[3]  most dead instances to list at once
+    ARGV[4]  visit cutoff = now - visit window (ms, this instance's clock)
 
   Output:
     {1 if this instance's entry was missing (it was reaped), dead instance ids...}
@@ -18,6 +22,8 @@
 local now = redisTime()
 -- GT: a heartbeat that waited out a Redis outage never shortens a newer expiry.
 local missing = redis.call("ZADD", KEYS[1], "GT", now + tonumber(ARGV[2]), ARGV[1])
+redis.call("ZREMRANGEBYSCORE", KEYS[2], "-inf", "(" .. ARGV[4])
+redis.call("ZREMRANGEBYSCORE", KEYS[3], "-inf", "(" .. ARGV[4])
 local expired = redis.call("ZRANGEBYSCORE", KEYS[1], "-inf", "(" .. now, "LIMIT", 0, ARGV[3])
 local out = {missing}
 for _, id in ipairs(expired) do

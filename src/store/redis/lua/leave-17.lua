@@ -1,0 +1,45 @@
+--[[
+  Ends a page session held by this instance, with its page reader; its last engaged time goes to its
+  page's day. Unknown ids, repeats, and page sessions that moved to another instance change nothing
+  (a moved one only leaves this instance's index).
+
+  Input:
+    KEYS[1]  sess            HASH psid -> tag, of this instance
+    KEYS[2]  holder          HASH psid -> "<instance> <claim> <visitor> <tag>[ <page part>]"
+    KEYS[3]  who             HASH tag -> open page sessions
+    KEYS[4]  online          HASH g/m/b -> identities online
+    KEYS[5]  memberVisitors  HASH visitor id -> open member page sessions
+    KEYS[6]  seen            ZSET psid -> +inf while open, leave time after
+    KEYS[7]  last            ZSET tag -> last activity
+    KEYS[8]  peak            HASH {online, at}
+    KEYS[9..15]              the live-page keys, in the order of includes/pages.lua
+    KEYS[16] dayPages        ZSET url -> pageviews, of the reported day
+    KEYS[17] dayPageInfo     HASH "e <url>" -> engaged ms (and titles, sections), of the reported day
+
+    ARGV[1]  instance id
+    ARGV[2]  psid
+    ARGV[3]  now (ms)
+    ARGV[4]  engaged ms not yet reported (0: none)
+    ARGV[5]  day pages TTL (s), ARGV[6] most day pages kept, ARGV[7] day pages that start a trim
+
+  Output:
+    1 if the session was held here and ended, else 0
+]]
+--- @include "pages"
+--- @include "sessions"
+
+redis.call("HDEL", KEYS[1], ARGV[2])
+local record = redis.call("HGET", KEYS[2], ARGV[2])
+if not record then
+  return 0
+end
+local from, _, _, _, part = parseRecord(record)
+if from ~= ARGV[1] then
+  return 0
+end
+local page = parsePage(part)
+if page then
+  addEngagedMs(dayKeys(KEYS[16], KEYS[17], 5), page.url, ARGV[4])
+end
+endSession(KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], pageKeys(9), ARGV[2], record, ARGV[3])
+return 1
