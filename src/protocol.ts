@@ -1,5 +1,6 @@
 // Wire protocol between a page (or app) and Headcount: message types, validation and close codes.
 // docs/protocol.md describes the same for people; the client imports the types from here.
+import { LIVE_LIMIT_DEFAULT, LIVE_LIMIT_MAX, type LiveView } from './live-view.js';
 
 export type Visibility = 'visible' | 'hidden';
 export type Kind = 'guest' | 'member' | 'bot';
@@ -19,6 +20,13 @@ export interface HelloMessage {
   sub?: boolean;
   /** The page reports an automated browser (navigator.webdriver). */
   bot?: boolean;
+  /** The page's <link rel=canonical> href: the page's identity when it is on one of the site's origins. */
+  canon?: string;
+  title?: string;
+  /** meta article:section. */
+  section?: string;
+  /** meta article:author or author. */
+  author?: string;
 }
 
 export interface PageMessage {
@@ -26,6 +34,32 @@ export interface PageMessage {
   psid: string;
   url: string;
   ref?: string;
+  canon?: string;
+  title?: string;
+  section?: string;
+  author?: string;
+}
+
+/** The reader became engaged (visible page, input in the last 15 s) or idle. */
+export interface EngagementMessage {
+  t: 'eng';
+  on: boolean;
+}
+
+/** Subscribes this socket to the site's live view (top `n` pages); allowed without a hello. */
+export interface LiveSubscribeMessage {
+  t: 'live';
+  on: boolean;
+  /** Pages in each push, 1-100; 10 when absent. */
+  n: number;
+  /** The site's readToken or ADMIN_TOKEN: needed when the site's live view is private. */
+  token?: string;
+}
+
+/** Subscribes this socket to the readers count of its own page (follows `page` messages). */
+export interface ReadersSubscribeMessage {
+  t: 'readers';
+  on: boolean;
 }
 
 export interface VisibilityMessage {
@@ -38,7 +72,14 @@ export interface SubscribeMessage {
   on: boolean;
 }
 
-export type ClientMessage = HelloMessage | PageMessage | VisibilityMessage | SubscribeMessage;
+export type ClientMessage =
+  | HelloMessage
+  | PageMessage
+  | VisibilityMessage
+  | SubscribeMessage
+  | EngagementMessage
+  | LiveSubscribeMessage
+  | ReadersSubscribeMessage;
 
 export interface Counts {
   site: string;
@@ -67,7 +108,19 @@ export interface CountsMessage extends Counts {
   t: 'counts';
 }
 
-export type ServerMessage = WelcomeMessage | CountsMessage;
+/** The live view (src/live-view.ts), exactly as GET /api/sites/SITE/live answers it, with the socket's `n` as limit. */
+export interface LiveMessage extends LiveView {
+  t: 'live';
+}
+
+export interface ReadersMessage {
+  t: 'readers';
+  /** The page as the server counts it (normalised; "(other)" for a page not on the site). */
+  url: string;
+  readers: number;
+}
+
+export type ServerMessage = WelcomeMessage | CountsMessage | LiveMessage | ReadersMessage;
 
 /** WebSocket close codes Headcount uses; the close reason says which field or rule failed. */
 export const CloseCode = {
@@ -79,16 +132,23 @@ export const CloseCode = {
   tryAgainLater: 1013,
   badMessage: 4400,
   badMemberToken: 4401,
+  forbidden: 4403,
   wrongSite: 4404,
   helloTimeout: 4408,
   replaced: 4409,
   rateLimited: 4429,
 } as const;
 
-export const MAX_MESSAGE_BYTES = 4096;
+// Room for a hello from a real page: three 1 KB URLs, a Vietnamese title, a member token and a ticket.
+export const MAX_MESSAGE_BYTES = 8192;
 const ID = /^[A-Za-z0-9_-]{8,64}$/;
 const MAX_URL = 2048;
 const MAX_TOKEN = 2048;
+/** Raw lengths accepted; src/audience/page-meta.ts cleans and caps further. */
+const MAX_TITLE = 1024;
+const MAX_SECTION = 256;
+const MAX_AUTHOR = 256;
+const MAX_READ_TOKEN = 256;
 
 export class ProtocolError extends Error {
   constructor(message: string) {
@@ -130,6 +190,35 @@ function visibility(m: Fields, name: string, required: boolean): Visibility | un
   return value;
 }
 
+function on(m: Fields): boolean {
+  const value = bool(m, 'on');
+  if (value === undefined) throw new ProtocolError('on: expected true or false');
+  return value;
+}
+
+function count(m: Fields, name: string, min: number, max: number, fallback: number): number {
+  const value = m[name];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new ProtocolError(`${name}: expected a whole number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+const PAGE_FIELDS = ['canon', 'title', 'section', 'author'] as const;
+
+/** The optional page identity fields of hello and page, copied onto `into` when present. */
+function pageFields(m: Fields, into: { canon?: string; title?: string; section?: string; author?: string }): void {
+  const canon = str(m, 'canon', MAX_URL, false);
+  const title = str(m, 'title', MAX_TITLE, false);
+  const section = str(m, 'section', MAX_SECTION, false);
+  const author = str(m, 'author', MAX_AUTHOR, false);
+  if (canon !== undefined) into.canon = canon;
+  if (title !== undefined) into.title = title;
+  if (section !== undefined) into.section = section;
+  if (author !== undefined) into.author = author;
+}
+
 function only(m: Fields, allowed: readonly string[]): void {
   for (const key of Object.keys(m)) {
     if (!allowed.includes(key)) throw new ProtocolError(`unknown field "${key}"`);
@@ -148,7 +237,7 @@ export function parseClientMessage(text: string): ClientMessage {
   const fields = m as Fields;
   switch (fields.t) {
     case 'hello': {
-      only(fields, ['t', 'site', 'vid', 'psid', 'url', 'ref', 'member', 'ticket', 'vis', 'sub', 'bot']);
+      only(fields, ['t', 'site', 'vid', 'psid', 'url', 'ref', 'member', 'ticket', 'vis', 'sub', 'bot', ...PAGE_FIELDS]);
       const site = str(fields, 'site', 64, true);
       const hello: HelloMessage = { t: 'hello', site, vid: id(fields, 'vid'), psid: id(fields, 'psid'), url: str(fields, 'url', MAX_URL, true) };
       const ref = str(fields, 'ref', MAX_URL, false);
@@ -163,24 +252,36 @@ export function parseClientMessage(text: string): ClientMessage {
       if (vis !== undefined) hello.vis = vis;
       if (sub !== undefined) hello.sub = sub;
       if (bot !== undefined) hello.bot = bot;
+      pageFields(fields, hello);
       return hello;
     }
     case 'page': {
-      only(fields, ['t', 'psid', 'url', 'ref']);
+      only(fields, ['t', 'psid', 'url', 'ref', ...PAGE_FIELDS]);
       const page: PageMessage = { t: 'page', psid: id(fields, 'psid'), url: str(fields, 'url', MAX_URL, true) };
       const ref = str(fields, 'ref', MAX_URL, false);
       if (ref !== undefined) page.ref = ref;
+      pageFields(fields, page);
       return page;
     }
     case 'vis':
       only(fields, ['t', 'vis']);
       return { t: 'vis', vis: visibility(fields, 'vis', true)! };
-    case 'sub': {
+    case 'sub':
       only(fields, ['t', 'on']);
-      const on = bool(fields, 'on');
-      if (on === undefined) throw new ProtocolError('on: expected true or false');
-      return { t: 'sub', on };
+      return { t: 'sub', on: on(fields) };
+    case 'eng':
+      only(fields, ['t', 'on']);
+      return { t: 'eng', on: on(fields) };
+    case 'live': {
+      only(fields, ['t', 'on', 'n', 'token']);
+      const live: LiveSubscribeMessage = { t: 'live', on: on(fields), n: count(fields, 'n', 1, LIVE_LIMIT_MAX, LIVE_LIMIT_DEFAULT) };
+      const token = str(fields, 'token', MAX_READ_TOKEN, false);
+      if (token !== undefined) live.token = token;
+      return live;
     }
+    case 'readers':
+      only(fields, ['t', 'on']);
+      return { t: 'readers', on: on(fields) };
     default:
       throw new ProtocolError(typeof fields.t === 'string' ? `unknown message type "${fields.t.slice(0, 32)}"` : 't: missing message type');
   }

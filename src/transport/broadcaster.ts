@@ -10,6 +10,13 @@ import type { Site } from '../sites.js';
 /** A subscriber with this much unsent data is skipped until it catches up. */
 const MAX_BUFFERED_BYTES = 64 * 1024;
 
+/** Sends a push unless the socket is closing or has not read the earlier ones; says whether it was sent. */
+export function sendPush(socket: WebSocket, message: string): boolean {
+  if (socket.readyState !== socket.OPEN || socket.bufferedAmount > MAX_BUFFERED_BYTES) return false;
+  socket.send(message);
+  return true;
+}
+
 export interface Broadcaster {
   subscribe(site: Site, socket: WebSocket): void;
   unsubscribe(site: Site, socket: WebSocket): void;
@@ -35,9 +42,7 @@ export function createBroadcaster(read: (site: Site) => Promise<Counts>, coalesc
   const channels = new Map<string, Channel>();
 
   const send = (socket: WebSocket, message: string) => {
-    if (socket.readyState !== socket.OPEN || socket.bufferedAmount > MAX_BUFFERED_BYTES) return;
-    socket.send(message);
-    metrics.pushesSent.inc();
+    if (sendPush(socket, message)) metrics.pushesSent.inc();
   };
 
   const push = async (channel: Channel) => {

@@ -1,20 +1,40 @@
-// One WebSocket's life: hello deadline, messages in order, join/leave of its page session,
-// subscription to live counts. Store writes for one socket run one at a time, in arrival order.
+// One WebSocket's life: hello deadline, messages in order, join/leave of its page session and its
+// engagement, subscriptions to live counts, the live view and its page's readers. Store writes for one
+// socket run one at a time, in arrival order.
 import type { WebSocket } from 'ws';
+import { applyChange, closeEngagement, engagedMsAt, startEngagement, type EngagementState } from '../audience/engagement.js';
+import { cleanPageMeta } from '../audience/page-meta.js';
+import { pageUrlFor } from '../audience/page-url.js';
+import { classifySource, utmOf } from '../audience/source.js';
 import { periodsAt } from '../calendar.js';
+import { liveAccessAllowed } from '../live-view.js';
 import { issueTicket, MemberTokenError, verifyMemberToken, verifyTicket, type MemberRules, type Membership } from '../members.js';
 import type { Metrics, RejectReason } from '../metrics/metrics.js';
-import { CloseCode, parseClientMessage, ProtocolError, type HelloMessage, type Kind, type PageMessage, type Visibility, type WelcomeMessage } from '../protocol.js';
+import {
+  CloseCode,
+  parseClientMessage,
+  ProtocolError,
+  type HelloMessage,
+  type Kind,
+  type LiveSubscribeMessage,
+  type PageMessage,
+  type Visibility,
+  type WelcomeMessage,
+} from '../protocol.js';
 import type { Site } from '../sites.js';
 import type { Store } from '../store/store.js';
 import type { Broadcaster } from './broadcaster.js';
 import type { CookielessIdentity } from './cookieless.js';
+import type { LiveSubscriptions } from './live-subscriptions.js';
 import { TokenBucket } from './rate-limit.js';
 
 export interface ConnectionDeps {
   store: Store;
   metrics: Metrics;
   broadcaster: Broadcaster;
+  subscriptions: LiveSubscriptions;
+  /** Opens every private site's live view, like the site's readToken. */
+  adminToken: string | undefined;
   clock: () => number;
   logger: { warn(obj: object, msg: string): void };
   helloTimeoutMs: number;
@@ -45,8 +65,23 @@ interface PageSession {
   kind: Kind;
 }
 
+/** What a hello or page message says about the page being read. */
+type PageReport = Pick<PageMessage, 'url' | 'ref' | 'canon' | 'title' | 'section' | 'author'>;
+
+/** A stored page session: which page (the normalised url, the string the store and readers pushes share)
+ * and its engagement, timed by the server's clock. */
+interface OpenPage extends PageSession {
+  readonly url: string;
+  engagement: EngagementState;
+  /** Engaged time already sent to the store. */
+  reportedMs: number;
+}
+
+/** The close reason of an eng flood: the tracker sends at most one change per 5 s (src/audience/engagement.ts). */
+const ENG_RATE_REASON = 'more than one eng message per 5 s';
+
 export class Connection {
-  private page: PageSession | undefined;
+  private page: OpenPage | undefined;
   private closed = false;
   private queue: Promise<void> = Promise.resolve();
   private helloTimer: NodeJS.Timeout | undefined;
@@ -58,6 +93,10 @@ export class Connection {
   private membership: Membership | undefined;
   /** Hidden tabs stay online; they are counted apart as idle in headcount_hidden_sockets. */
   private visibility: Visibility = 'visible';
+  /** Pages of the live view this socket receives; 0 when it is not subscribed. */
+  private liveN = 0;
+  /** Whether this socket receives the readers of its page. */
+  private readersOn = false;
   alive = true;
 
   constructor(
@@ -100,10 +139,19 @@ export class Connection {
         case 'page':
           return this.navigate(message);
         case 'vis':
-          return this.setVisibility(message.vis);
+          this.setVisibility(message.vis);
+          if (message.vis === 'hidden') return this.hide();
+          return;
+        case 'eng':
+          return this.engage(message.on);
         case 'sub':
           this.clearHelloTimer();
           return message.on ? this.deps.broadcaster.subscribe(this.site, this.socket) : this.deps.broadcaster.unsubscribe(this.site, this.socket);
+        case 'live':
+          this.clearHelloTimer();
+          return this.live(message);
+        case 'readers':
+          return this.readers(message.on);
       }
     }).catch((error: unknown) => {
       this.deps.logger.warn({ err: error, site: this.site.id }, 'page session failed');
@@ -138,7 +186,7 @@ export class Connection {
     if (kind === 'guest') identity = await this.guestIdentity(now);
     if (this.closed) return;
     if (hello.vis) this.setVisibility(hello.vis);
-    await this.start({ psid: hello.psid, identity, kind });
+    await this.start({ psid: hello.psid, identity, kind }, hello);
     if (hello.sub && !this.closed) this.deps.broadcaster.subscribe(this.site, this.socket);
   }
 
@@ -157,7 +205,7 @@ export class Connection {
       identity = await this.guestIdentity(now);
     }
     await this.leave();
-    return this.start({ psid: message.psid, identity, kind });
+    return this.start({ psid: message.psid, identity, kind }, message);
   }
 
   /** A guest is the visitor id the page sent, or on cookieless sites a daily-salted hash of address and user agent. */
@@ -165,8 +213,14 @@ export class Connection {
     return this.site.cookieless ? this.deps.cookieless(this.site, this.client.address, this.client.userAgent, now) : this.vid;
   }
 
-  private async start(page: PageSession): Promise<void> {
+  private async start(page: PageSession, report: PageReport): Promise<void> {
     const { store, held, clock } = this.deps;
+    const site = this.site;
+    const url = pageUrlFor(site, { canonical: report.canon, location: report.url });
+    // Classified once, at the start of the page session: an SPA navigation's ref is the previous page (internal).
+    const { source, host } = classifySource({ referrer: report.ref, ...utmOf(report.url), siteOrigins: site.origins });
+    // Arriving counts as input: a visible page starts engaged.
+    const engaged = this.visibility !== 'hidden';
     const key = `${this.site.id}/${page.psid}`;
     const stale = held.get(key);
     // The psid is claimed before the join, so nothing the older socket does now ends the session this join resumes.
@@ -176,7 +230,17 @@ export class Connection {
     const visitor = page.kind === 'guest' ? page.identity : this.vid;
     let result;
     try {
-      result = await store.join({ site: this.site.id, ...page, visitor, now, periods: periodsAt(now, this.site.timeZone) });
+      result = await store.join({
+        site: site.id,
+        ...page,
+        visitor,
+        now,
+        periods: periodsAt(now, site.timeZone),
+        page: { url, ...cleanPageMeta(report) },
+        source,
+        referrerHost: host,
+        engaged,
+      });
     } catch (error) {
       // A page session is registered only once stored: a refused join leaves no held entry and no leave
       // behind, except the end of a session the older socket had stored.
@@ -188,9 +252,10 @@ export class Connection {
     }
     // A newer socket (here, or on another instance) took the psid over meanwhile: it holds the session.
     if (held.get(key) !== this) return;
-    this.page = page;
+    this.page = { ...page, url, engagement: startEngagement(now, engaged), reportedMs: 0 };
     // Closed while the join was in flight: the leave queued behind it ends the session.
     if (this.closed) return;
+    if (this.readersOn) this.deps.subscriptions.watchReaders(site, this.socket, url);
     this.deps.metrics.sessionsAdmitted.inc({ site: this.site.id });
     const welcome: WelcomeMessage = {
       t: 'welcome',
@@ -203,23 +268,100 @@ export class Connection {
     this.socket.send(JSON.stringify(welcome));
   }
 
-  /** Ends this socket's page session in the store, unless a newer socket took it over. */
+  /** Ends this socket's page session in the store with its last engaged time, unless a newer socket took it over. */
   private async leave(): Promise<void> {
-    const page = this.page;
+    const page = this.dropPage();
     if (!page) return;
-    this.page = undefined;
     const key = `${this.site.id}/${page.psid}`;
     if (this.deps.held.get(key) !== this) return;
     this.deps.held.delete(key);
-    await this.deps.store.leave(this.site.id, page.psid, this.deps.clock());
+    const now = this.deps.clock();
+    const engagement = closeEngagement(page.engagement, now);
+    const report = { engaged: false, engagedMs: engagement.engagedMs - page.reportedMs, periods: periodsAt(now, this.site.timeZone) };
+    await this.deps.store.leave(this.site.id, page.psid, now, report);
+  }
+
+  /** Forgets the page session on this socket (and its readers subscription's page). */
+  private dropPage(): OpenPage | undefined {
+    const page = this.page;
+    if (!page) return undefined;
+    this.page = undefined;
+    if (this.readersOn) this.deps.subscriptions.unwatchReaders(this.site, this.socket, page.url);
+    return page;
   }
 
   /** Closes this socket without ending its page session, which a newer socket now holds; says whether it had one stored. */
   handOver(code: number, reason: string): boolean {
-    const stored = this.page !== undefined;
-    this.page = undefined;
+    const stored = this.dropPage() !== undefined;
     this.close(code, reason);
     return stored;
+  }
+
+  /** An engagement change (an eng message, or a hidden page), timed here; the store hears only real changes. */
+  private async engage(on: boolean): Promise<void> {
+    const page = this.page;
+    if (!page) return this.refuse(CloseCode.badMessage, 'bad_message', 'eng before hello');
+    const now = this.deps.clock();
+    const step = applyChange(page.engagement, on ? 'engaged' : 'idle', now);
+    // The tracker sends at most one change per 5 s; the idle of a refused change still counts (it only lowers time)
+    // and reaches the store with the leave.
+    if (step.rateLimited) {
+      page.engagement = step.state;
+      return this.refuse(CloseCode.rateLimited, 'message_rate', ENG_RATE_REASON);
+    }
+    return this.report(page, step.state, now);
+  }
+
+  /** A hidden page is idle at once, whatever the change allowance: visibility is not an eng message. */
+  private hide(): Promise<void> | undefined {
+    const page = this.page;
+    if (!page?.engagement.engaged || page.engagement.closed) return undefined;
+    const now = this.deps.clock();
+    return this.report(page, { ...page.engagement, engaged: false, engagedMs: engagedMsAt(page.engagement, now) }, now);
+  }
+
+  /** Moves the page session to its new engagement state; the store hears only real changes. */
+  private async report(page: OpenPage, state: EngagementState, now: number): Promise<void> {
+    const changed = state.engaged !== page.engagement.engaged;
+    page.engagement = state;
+    // Bots are never readers: their engagement is nobody's figure.
+    if (!changed || page.kind === 'bot') return;
+    const engagedMs = engagedMsAt(state, now);
+    const report = { engaged: state.engaged, engagedMs: engagedMs - page.reportedMs, periods: periodsAt(now, this.site.timeZone) };
+    page.reportedMs = engagedMs;
+    try {
+      await this.deps.store.engage(this.site.id, page.psid, now, report);
+    } catch (error) {
+      // Engagement is a figure of the live view, not a count: a failed write costs that change, not the socket.
+      this.deps.logger.warn({ err: error, site: this.site.id }, 'engagement update failed');
+    }
+  }
+
+  /** A live view subscription: public sites' to anyone, private sites' with the readToken or ADMIN_TOKEN. */
+  private live(message: LiveSubscribeMessage): void {
+    const { subscriptions, adminToken } = this.deps;
+    if (!message.on) {
+      if (this.liveN > 0) subscriptions.unsubscribeLive(this.site, this.socket, this.liveN);
+      this.liveN = 0;
+      return;
+    }
+    if (!liveAccessAllowed(this.site, message.token, adminToken)) {
+      return this.refuse(CloseCode.forbidden, 'live_token', 'live view of this site needs its read token');
+    }
+    if (this.liveN === message.n) return;
+    if (this.liveN > 0) subscriptions.unsubscribeLive(this.site, this.socket, this.liveN);
+    this.liveN = message.n;
+    subscriptions.subscribeLive(this.site, this.socket, message.n);
+  }
+
+  /** The readers of this socket's own page, following its `page` messages. */
+  private readers(on: boolean): void {
+    const page = this.page;
+    if (!page) return this.refuse(CloseCode.badMessage, 'bad_message', 'readers before hello');
+    if (on === this.readersOn) return;
+    this.readersOn = on;
+    if (on) this.deps.subscriptions.watchReaders(this.site, this.socket, page.url);
+    else this.deps.subscriptions.unwatchReaders(this.site, this.socket, page.url);
   }
 
   private refuse(code: number, reason: RejectReason, message: string): void {
@@ -251,6 +393,10 @@ export class Connection {
     this.closed = true;
     this.clearHelloTimer();
     this.deps.broadcaster.unsubscribe(this.site, this.socket);
+    if (this.liveN > 0) this.deps.subscriptions.unsubscribeLive(this.site, this.socket, this.liveN);
+    this.liveN = 0;
+    if (this.readersOn && this.page) this.deps.subscriptions.unwatchReaders(this.site, this.socket, this.page.url);
+    this.readersOn = false;
     // Queued after any join in flight, so a socket that closes mid-hello still leaves.
     this.queue = this.queue.then(() => (this.deps.draining() ? undefined : this.leave())).catch((error: unknown) => {
       this.deps.logger.warn({ err: error, site: this.site.id }, 'leave failed');

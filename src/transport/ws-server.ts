@@ -14,6 +14,7 @@ import type { StatsReader } from '../stats.js';
 import { createBroadcaster } from './broadcaster.js';
 import { Connection, type ClientInfo } from './connection.js';
 import { cookielessIdentities } from './cookieless.js';
+import { createLiveSubscriptions } from './live-subscriptions.js';
 import { guardSocket } from './socket-guard.js';
 import { admit, refuseUpgrade } from './upgrade.js';
 
@@ -33,6 +34,8 @@ export interface TransportOptions {
   maxMessagesPerMinute: number;
   maxPagesPerMinute: number;
   addressOf: AddressOf;
+  /** Also opens every private site's live view (besides the site's readToken). */
+  adminToken: string | undefined;
 }
 
 export interface Transport {
@@ -48,12 +51,21 @@ export function attachTransport(server: Server, options: TransportOptions): Tran
   const broadcaster = createBroadcaster((site) => options.stats.read(site), options.pushCoalesceMs, metrics, (error) =>
     logger.warn({ err: error }, 'count push failed'),
   );
+  const subscriptions = createLiveSubscriptions({
+    store,
+    stats: options.stats,
+    clock: options.clock,
+    coalesceMs: options.pushCoalesceMs,
+    onError: (error) => logger.warn({ err: error }, 'live push failed'),
+  });
   store.onChange((siteId) => {
     const site = sites.get(siteId);
-    if (site) broadcaster.changed(site);
+    if (!site) return;
+    broadcaster.changed(site);
+    subscriptions.changed(site);
   });
   let draining = false;
-  const deps = { ...options, broadcaster, cookieless: cookielessIdentities(store), draining: () => draining, held: new Map<string, Connection>() };
+  const deps = { ...options, broadcaster, subscriptions, cookieless: cookielessIdentities(store), draining: () => draining, held: new Map<string, Connection>() };
   // The page reconnected to another instance, which holds its session now: only the socket here goes.
   store.onReplaced((siteId, psid) => {
     const key = `${siteId}/${psid}`;
@@ -151,6 +163,7 @@ export function attachTransport(server: Server, options: TransportOptions): Tran
       draining = true;
       clearInterval(heartbeat);
       broadcaster.close();
+      subscriptions.close();
       const open = [...connections];
       for (const connection of open) connection.close(code, reason);
       // A peer that does not answer the close handshake is cut off so shutdown stays bounded.

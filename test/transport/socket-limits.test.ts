@@ -52,11 +52,11 @@ describe('socket limits', () => {
     await eventually(async () => page({ 'x-forwarded-for': '2001:db8:a:b::3' }).then(() => true, () => false), (ok) => ok);
   });
 
-  it('closes a message over 4096 bytes with 1009 and a reason, counted as too_big', async () => {
+  it('closes a message over 8192 bytes with 1009 and a reason, counted as too_big', async () => {
     const before = await metric('headcount_sessions_rejected_total{reason="too_big"}');
     const client = await page({ 'x-forwarded-for': '192.0.2.50' });
-    client.socket.send('x'.repeat(5_000));
-    assert.deepEqual(await client.closed, { code: CloseCode.tooBig, reason: 'message over 4096 bytes' });
+    client.socket.send('x'.repeat(9_000));
+    assert.deepEqual(await client.closed, { code: CloseCode.tooBig, reason: 'message over 8192 bytes' });
     assert.equal(await metric('headcount_sessions_rejected_total{reason="too_big"}'), before + 1);
   });
 
