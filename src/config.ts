@@ -2,6 +2,7 @@
 // so a typo stops start-up with the variable's name instead of surfacing later.
 import { availableParallelism } from 'node:os';
 import proxyaddr from 'proxy-addr';
+import { DEFAULT_MAX_LIVE_PAGES } from './store/store.js';
 
 export interface HostPort {
   readonly host: string;
@@ -56,6 +57,8 @@ export interface Config {
   readonly memberSessionMaxMs: number;
   /** `page` messages per socket: navigation is human-paced, each one is a stored pageview. */
   readonly maxPagesPerMinute: number;
+  /** Distinct pages a site may have live at once; further pages are counted under "(other)". */
+  readonly livePagesMax: number;
 }
 
 export class ConfigError extends Error {
@@ -222,5 +225,6 @@ export function loadConfig(env: Env = process.env): Config {
     memberTokenLeewayMs: integer(env, 'MEMBER_TOKEN_LEEWAY_S', 30, 0, 300) * 1_000,
     memberSessionMaxMs: integer(env, 'MEMBER_SESSION_MAX_S', 43_200, 60, 604_800) * 1_000,
     maxPagesPerMinute: integer(env, 'MAX_PAGES_PER_MINUTE', 20, 1, 10_000),
+    livePagesMax: integer(env, 'LIVE_PAGES_MAX', DEFAULT_MAX_LIVE_PAGES, 1, 1_000_000),
   });
 }

@@ -5,10 +5,12 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { addressResolver } from './client-address.js';
 import type { Config } from './config.js';
+import { createDayPagesReader } from './day-pages.js';
 import { createApp } from './http/app.js';
 import { unknownSiteResponder } from './http/errors.js';
 import { answerClientError, guardRequests } from './http/listener-guards.js';
 import { clientRoutes } from './http/routes/client.js';
+import { createLiveReader } from './live-view.js';
 import type { Logger } from './logger.js';
 import { instrumentStore } from './metrics/instrumented-store.js';
 import { createMetrics } from './metrics/metrics.js';
@@ -49,12 +51,14 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   // Every store call of this server (pages, API, scrapes, readiness) is timed and its failures counted.
   const store = instrumentStore(deps.store, metrics);
   const stats = createStatsReader(store, clock, STATS_MAX_AGE_MS);
-  const siteFigures = siteFiguresReader(sites, stats);
+  const live = createLiveReader(store, stats, clock, STATS_MAX_AGE_MS);
+  const dayPages = createDayPagesReader(store, clock, STATS_MAX_AGE_MS);
+  const siteFigures = siteFiguresReader(sites, stats, live);
   const addressOf = addressResolver(config.trustProxy);
   const logError = (error: unknown) => logger.error({ err: error }, 'request failed');
   const scrape = deps.clusterMetrics?.(metrics.registry);
   const unknownSite = unknownSiteResponder(() => metrics.sessionsRejected.inc({ reason: 'unknown_site' }));
-  const app = createApp({ sites, store, stats, metrics, scrape, adminToken: config.adminToken, metricsToken: config.metricsToken, trustProxy: config.trustProxy, httpRequestsPerMinute: config.httpRequestsPerMinute, logError, unknownSite, extra: [clientRoutes(sites, stats, unknownSite)] });
+  const app = createApp({ sites, store, stats, live, dayPages, clock, metrics, scrape, adminToken: config.adminToken, metricsToken: config.metricsToken, trustProxy: config.trustProxy, httpRequestsPerMinute: config.httpRequestsPerMinute, logError, unknownSite, extra: [clientRoutes(sites, stats, unknownSite)] });
   const { keepAliveTimeoutMs, headersTimeoutMs, requestTimeoutMs } = config.http;
   const requestFailed = (error: unknown) => {
     metrics.handlerErrors.inc({ where: 'request' });
@@ -92,6 +96,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     maxMessagesPerMinute: config.maxMessagesPerMinute,
     maxPagesPerMinute: config.maxPagesPerMinute,
     addressOf,
+    adminToken: config.adminToken,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

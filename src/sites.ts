@@ -14,7 +14,15 @@ export interface Site {
   readonly public: boolean;
   /** Identify guests by a daily-salted hash of address and user agent instead of the id the page stores. */
   readonly cookieless: boolean;
+  /** Query parameters that name a page (some CMSs put the article id in the query); all others are dropped. */
+  readonly pageParams: readonly string[];
+  /** Who may read the live view and today's pages: anyone, or holders of the read token or ADMIN_TOKEN. */
+  readonly live: LiveAccess;
+  /** The bearer token that reads a private site's live data; without one only ADMIN_TOKEN does. */
+  readonly readToken?: string | undefined;
 }
+
+export type LiveAccess = 'public' | 'private';
 
 export interface SiteRegistry {
   get(id: string): Site | undefined;
@@ -31,6 +39,8 @@ export class SitesError extends Error {
 export const SITE_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const ORIGIN_PATTERN = /^(https?):\/\/(\*\.)?([a-z0-9.-]+|\[[0-9a-f:]+\])(:(\d{1,5}|\*))?$/;
 const MIN_SECRET_LENGTH = 32;
+const PAGE_PARAM = /^[A-Za-z0-9_.[\]-]{1,64}$/;
+const MAX_PAGE_PARAMS = 20;
 
 /** The site served when no SITES_FILE is given: pages on this machine only. */
 export const DEMO_SITE: Site = Object.freeze({
@@ -41,6 +51,8 @@ export const DEMO_SITE: Site = Object.freeze({
   timeZone: 'Asia/Ho_Chi_Minh',
   public: true,
   cookieless: false,
+  pageParams: Object.freeze([]),
+  live: 'public',
 });
 
 function isTimeZone(zone: string): boolean {
@@ -82,6 +94,21 @@ function parseSite(raw: unknown, where: string): Site {
   if (typeof isPublic !== 'boolean') throw new SitesError(`${at}: public must be true or false`);
   const cookieless = entry.cookieless ?? false;
   if (typeof cookieless !== 'boolean') throw new SitesError(`${at}: cookieless must be true or false`);
+  const pageParams = entry.pageParams ?? [];
+  if (!Array.isArray(pageParams) || pageParams.length > MAX_PAGE_PARAMS) {
+    throw new SitesError(`${at}: pageParams must be an array of at most ${MAX_PAGE_PARAMS} query parameter names`);
+  }
+  for (const name of pageParams) {
+    if (typeof name !== 'string' || !PAGE_PARAM.test(name)) {
+      throw new SitesError(`${at}: pageParams entry ${JSON.stringify(name)} is not a query parameter name (1-64 letters, digits, _ . - [ ])`);
+    }
+  }
+  const live = entry.live ?? 'private';
+  if (live !== 'public' && live !== 'private') throw new SitesError(`${at}: live must be "public" or "private"`);
+  const readToken = entry.readToken;
+  if (readToken !== undefined && (typeof readToken !== 'string' || readToken.length < MIN_SECRET_LENGTH)) {
+    throw new SitesError(`${at}: readToken must be a string of at least ${MIN_SECRET_LENGTH} characters`);
+  }
   return Object.freeze({
     id,
     origins: Object.freeze([...origins] as string[]),
@@ -90,6 +117,9 @@ function parseSite(raw: unknown, where: string): Site {
     timeZone,
     public: isPublic,
     cookieless,
+    pageParams: Object.freeze([...pageParams] as string[]),
+    live,
+    ...(readToken === undefined ? {} : { readToken: readToken as string }),
   });
 }
 

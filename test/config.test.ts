@@ -11,6 +11,8 @@ describe('loadConfig', () => {
     assert.equal(config.keyPrefix, 'hc');
     assert.equal(config.visitWindowMs, 30 * 60_000);
     assert.deepEqual([config.memberTokenLeewayMs, config.memberSessionMaxMs, config.maxPagesPerMinute], [30_000, 12 * 3600_000, 20]);
+    assert.equal(config.livePagesMax, 10_000);
+    assert.equal(loadConfig({ LIVE_PAGES_MAX: '500' }).livePagesMax, 500);
     assert.ok(Object.isFrozen(config));
   });
 
@@ -45,6 +47,8 @@ describe('loadConfig', () => {
     ['MEMBER_TOKEN_LEEWAY_S', '301', /MEMBER_TOKEN_LEEWAY_S: must be between 0 and 300/],
     ['MEMBER_SESSION_MAX_S', '59', /MEMBER_SESSION_MAX_S: must be between 60 and 604800/],
     ['MAX_PAGES_PER_MINUTE', '0', /MAX_PAGES_PER_MINUTE: must be between 1/],
+    ['LIVE_PAGES_MAX', '0', /LIVE_PAGES_MAX: must be between 1/],
+    ['LIVE_PAGES_MAX', 'many', /LIVE_PAGES_MAX/],
   ] as const) {
     it(`stops on an invalid ${name} (${value}) and names it`, () => {
       assert.throws(() => loadConfig({ [name]: value }), (error: unknown) => error instanceof ConfigError && error.variable === name && message.test(error.message));

@@ -31,6 +31,15 @@ describe('docs/protocol.md', () => {
     }
   });
 
+  it('lists the close reasons of the live pages rules', () => {
+    const connection = readFileSync(new URL('../src/transport/connection.ts', import.meta.url), 'utf8');
+    for (const reason of ['eng before hello', 'readers before hello', 'more than one eng message per 5 s', 'live view of this site needs its read token']) {
+      assert.ok(connection.includes(`'${reason}'`), `src/transport/connection.ts gives \`${reason}\``);
+      assert.ok(doc.includes(`\`${reason}\``), `docs/protocol.md does not list the reason \`${reason}\``);
+    }
+    assert.match(doc, /\| 4403 \|/);
+  });
+
   describe('with a server', () => {
     let hc: InProcess;
     before(async () => {

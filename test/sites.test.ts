@@ -36,6 +36,16 @@ describe('sites', () => {
     ['appOrigins that are not a list', site({ appOrigins: 'https://app.baodanang.vn' }), /appOrigins must be an array/],
     ['a malformed app origin', site({ appOrigins: ['app://baodanang'] }), /appOrigins entry "app:\/\/baodanang" is not scheme/],
     ['an app origin that is a page origin', site({ appOrigins: ['https://baodanang.vn'] }), /appOrigins entry "https:\/\/baodanang.vn" is also one of origins/],
+    ['pageParams that are not a list', site({ pageParams: 'id' }), /site "baodanang": pageParams must be an array of at most 20/],
+    ['more than 20 pageParams', site({ pageParams: Array.from({ length: 21 }, (_, i) => `p${i}`) }), /site "baodanang": pageParams must be an array of at most 20/],
+    ['a pageParams entry with a space', site({ pageParams: ['article id'] }), /site "baodanang": pageParams entry "article id" is not a query parameter name/],
+    ['an empty pageParams entry', site({ pageParams: [''] }), /site "baodanang": pageParams entry "" is not/],
+    ['a 65-character pageParams entry', site({ pageParams: ['p'.repeat(65)] }), /site "baodanang": pageParams entry "p{65}" is not/],
+    ['a non-string pageParams entry', site({ pageParams: [7] }), /site "baodanang": pageParams entry 7 is not/],
+    ['an unknown live setting', site({ live: 'open' }), /site "baodanang": live must be "public" or "private"/],
+    ['a boolean live setting', site({ live: true }), /site "baodanang": live must be "public" or "private"/],
+    ['a short readToken', site({ readToken: 'r'.repeat(31) }), /site "baodanang": readToken must be a string of at least 32 characters/],
+    ['a non-string readToken', site({ readToken: 12345 }), /site "baodanang": readToken must be a string/],
   ] as const) {
     it(`refuses ${what}`, () => {
       assert.throws(() => parseSites({ sites: [entry] }), (error: unknown) => error instanceof SitesError && message.test(error.message));
@@ -106,5 +116,25 @@ describe('sites', () => {
     assert.ok(!isAppOrigin(s, 'https://baodanang.vn'));
     assert.ok(!isAppOrigin(s, undefined));
     assert.deepEqual(parseSites({ sites: [site({})] }).get('baodanang')!.appOrigins, [], 'none by default');
+  });
+
+  it('reads pageParams, live and readToken, with private live data and no token by default', () => {
+    const plain = parseSites({ sites: [site({})] }).get('baodanang')!;
+    assert.deepEqual(plain.pageParams, []);
+    assert.equal(plain.live, 'private');
+    assert.equal(plain.readToken, undefined);
+    const token = 'r'.repeat(32);
+    const s = parseSites({ sites: [site({ pageParams: ['id', 'p', 'filter[cat]', 'a.b-c_d'], live: 'public', readToken: token })] }).get('baodanang')!;
+    assert.deepEqual(s.pageParams, ['id', 'p', 'filter[cat]', 'a.b-c_d']);
+    assert.equal(s.live, 'public');
+    assert.equal(s.readToken, token);
+    assert.ok(Object.isFrozen(s.pageParams));
+    assert.equal(parseSites({ sites: [site({ pageParams: Array.from({ length: 20 }, (_, i) => `p${i}`) })] }).get('baodanang')!.pageParams.length, 20);
+  });
+
+  it('serves the demo site\'s live view publicly', () => {
+    assert.equal(DEMO_SITE.live, 'public');
+    assert.deepEqual(DEMO_SITE.pageParams, []);
+    assert.equal(loadSites(undefined).get('demo')?.live, 'public');
   });
 });

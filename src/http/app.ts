@@ -2,6 +2,8 @@
 import express, { type RequestHandler, type Router } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { IPV6_LIMIT_PREFIX } from '../client-address.js';
+import type { DayPagesReader } from '../day-pages.js';
+import type { LiveReader } from '../live-view.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { SiteRegistry } from '../sites.js';
 import type { StatsReader } from '../stats.js';
@@ -10,12 +12,17 @@ import { requireBearer } from './bearer.js';
 import { errorHandler, notFound, sendError, type UnknownSite } from './errors.js';
 import { adminRoutes } from './routes/admin.js';
 import { healthRoutes } from './routes/health.js';
+import { liveRoutes } from './routes/live.js';
 import { statsRoutes } from './routes/stats.js';
 
 export interface AppDeps {
   sites: SiteRegistry;
   store: Store;
   stats: StatsReader;
+  /** The live view and a day's pages, shared per site and query for a second like `stats`. */
+  live: LiveReader;
+  dayPages: DayPagesReader;
+  clock: () => number;
   metrics: Metrics;
   /** What /metrics serves instead of this process's registry (a cluster worker: all workers' metrics). */
   scrape?: (() => Promise<string>) | undefined;
@@ -53,6 +60,7 @@ export function createApp(deps: AppDeps): express.Express {
   );
   // The hot route first: every request walks the routers mounted before it.
   app.use(statsRoutes(deps.sites, deps.stats, deps.unknownSite));
+  app.use(liveRoutes({ sites: deps.sites, live: deps.live, dayPages: deps.dayPages, adminToken: deps.adminToken, clock: deps.clock, unknownSite: deps.unknownSite }));
   app.use(healthRoutes(deps.store));
   app.use(adminRoutes(deps.sites, deps.store, deps.adminToken, deps.unknownSite));
   const metricsGuard: RequestHandler = deps.metricsToken === undefined ? (_req, _res, next) => next() : requireBearer(deps.metricsToken, 'METRICS_TOKEN');

@@ -21,8 +21,12 @@ export function instrumentStore(store: Store, metrics: StoreMetrics): Store {
     };
   return {
     join: timed('join', (input) => store.join(input)),
-    leave: timed('leave', (site, psid, now) => store.leave(site, psid, now)),
+    leave: timed('leave', (site, psid, now, report) => store.leave(site, psid, now, report)),
+    engage: timed('engage', (site, psid, now, report) => store.engage(site, psid, now, report)),
     read: timed('read', (site, periods) => store.read(site, periods)),
+    live: timed('live', (site, limit) => store.live(site, limit)),
+    readers: timed('readers', (site, urls) => store.readers(site, urls)),
+    dayPages: timed('day_pages', (site, day, limit) => store.dayPages(site, day, limit)),
     setTotals: timed('set_totals', (site, totals) => store.setTotals(site, totals)),
     dailySalt: timed('daily_salt', (site, day, now) => store.dailySalt(site, day, now)),
     ping: timed('ping', () => store.ping()),

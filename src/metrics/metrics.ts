@@ -2,6 +2,7 @@
 // Every metric's name and help lives here; labels stay bounded: configured sites and fixed reasons only.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { SOURCES, type Source } from '../audience/source.js';
 
 export const REJECT_REASONS = [
   'unknown_site',
@@ -17,6 +18,7 @@ export const REJECT_REASONS = [
   'http_rate_limit',
   'bad_request',
   'too_big',
+  'live_token',
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
@@ -25,7 +27,7 @@ export const HANDLER_KINDS = ['request', 'upgrade', 'socket'] as const;
 export type HandlerKind = (typeof HANDLER_KINDS)[number];
 
 /** The `command` label of the store metrics: one per Store method that talks to the store. */
-export const STORE_COMMANDS = ['join', 'leave', 'read', 'set_totals', 'daily_salt', 'ping'] as const;
+export const STORE_COMMANDS = ['join', 'leave', 'engage', 'read', 'live', 'readers', 'day_pages', 'set_totals', 'daily_salt', 'ping'] as const;
 export type StoreCommand = (typeof STORE_COMMANDS)[number];
 
 /** A scrape waits this long for the per-site figures, then answers without them (headcount_store_up 0). */
@@ -43,6 +45,10 @@ export interface SiteFigures {
   visits: number;
   pageviews: number;
   peak: number;
+  /** Visitors engaged on any page now. */
+  engaged: number;
+  /** Page readers now by the source of their page session: a fixed set of label values. */
+  sources: Readonly<Record<Source, number>>;
 }
 
 export interface Metrics {
@@ -130,6 +136,24 @@ export function createMetrics(siteFigures: () => Promise<SiteFigures[]>): Metric
     labelNames: ['site'] as const,
     registers: [registry],
     collect: () => fill(peak, (m, f) => m.set({ site: f.site }, f.peak)),
+  });
+  const engaged: Gauge<'site'> = new Gauge({
+    name: 'headcount_engaged_visitors',
+    aggregator: 'max',
+    help: 'Visitors (guests and members) engaged on at least one open page: visible, with input in the last 15 s',
+    labelNames: ['site'] as const,
+    registers: [registry],
+    collect: () => fill(engaged, (m, f) => m.set({ site: f.site }, f.engaged)),
+  });
+  const bySource: Gauge<'site' | 'source'> = new Gauge({
+    name: 'headcount_online_by_source',
+    aggregator: 'max',
+    help: 'Page readers now by where their page session came from (direct, internal, search, social, ai, email, other)',
+    labelNames: ['site', 'source'] as const,
+    registers: [registry],
+    collect: () => fill(bySource, (m, f) => {
+      for (const source of SOURCES) m.set({ site: f.site, source }, f.sources[source]);
+    }),
   });
   const storeUp: Gauge = new Gauge({
     name: 'headcount_store_up',

@@ -15,7 +15,7 @@ export interface OpenedStore {
 }
 
 export async function openStore(config: Config, sites: SiteRegistry, clock: () => number, logger: Logger): Promise<OpenedStore> {
-  const common = { visitWindowMs: config.visitWindowMs, clock };
+  const common = { visitWindowMs: config.visitWindowMs, clock, maxLivePages: config.livePagesMax };
   if (config.redis) {
     const store = await createRedisStore({
       ...common,

@@ -1,8 +1,9 @@
 // The narrow interface every store implements (Redis, embedded). Callers pass the time and the
 // site's calendar periods in, so stores hold no clock or time-zone logic and tests can move time.
+import type { Source } from '../audience/source.js';
 import type { Kind } from '../protocol.js';
 
-export type { Kind };
+export type { Kind, Source };
 
 /** Calendar buckets in the site's own time zone, e.g. { day: '2026-11-26', month: '2026-11' }. */
 export interface Periods {
@@ -21,6 +22,60 @@ export interface JoinInput {
   readonly visitor: string;
   readonly kind: Kind;
   readonly now: number;
+  readonly periods: Periods;
+  /** The page being read, already normalised and cleaned (src/audience/); `url` may be OTHER_PAGE. */
+  readonly page: PageRef;
+  /** Where this page session came from, classified once at its start. */
+  readonly source: Source;
+  /** The referring host (never the referrer itself), for the top referring hosts now. */
+  readonly referrerHost?: string | undefined;
+  /** Whether the reader is engaged at the start (visible page; arriving counts as input). */
+  readonly engaged: boolean;
+}
+
+/** A page as the live view shows it. */
+export interface PageRef {
+  readonly url: string;
+  readonly title?: string | undefined;
+  readonly section?: string | undefined;
+  readonly author?: string | undefined;
+}
+
+export type SourceCounts = Record<Source, number>;
+
+/** One page read now: readers are distinct identities (guests and members, never bots) with it open.
+ * Its title, section and author are the latest join's; a field that join lacks keeps its earlier value. */
+export interface LivePage extends PageRef {
+  readonly readers: number;
+  readonly engaged: number;
+  readonly sources: SourceCounts;
+}
+
+export interface LiveFigures {
+  /** Distinct identities (guests and members) engaged on any page. */
+  readonly engaged: number;
+  /** Page readers by source, summed over pages (a reader with two articles open counts in both). */
+  readonly sources: SourceCounts;
+  /** Top referring hosts by page readers now, most first, then by host; at most `limit`. */
+  readonly referrers: readonly { readonly host: string; readonly readers: number }[];
+  /** Pages by readers, then engaged readers, then url; at most `limit`. */
+  readonly pages: readonly LivePage[];
+}
+
+/** One page's figures for a site's day. */
+export interface DayPage {
+  readonly url: string;
+  readonly title?: string | undefined;
+  readonly section?: string | undefined;
+  readonly pageviews: number;
+  readonly engagedSeconds: number;
+}
+
+/** What a page session did since it last reported: its engagement now and engaged time to add to its page's day. */
+export interface EngagementReport {
+  readonly engaged: boolean;
+  /** Engaged milliseconds (server-timed) not yet reported; added to the page's day in `periods`. */
+  readonly engagedMs: number;
   readonly periods: Periods;
 }
 
@@ -62,14 +117,33 @@ export interface StoreOptions {
   readonly visitWindowMs: number;
   /** Time source for the store's own timers (presence refresh); join/leave take `now` explicitly. */
   readonly clock: () => number;
+  /** Distinct live pages a site may have at once; further pages are counted under OTHER_PAGE. */
+  readonly maxLivePages?: number | undefined;
 }
+
+/** Defaults of the live pages' bounds, shared by every store. */
+export const DEFAULT_MAX_LIVE_PAGES = 10_000;
+/** Distinct referring hosts kept live per site; further hosts are counted under OTHER_REFERRER. */
+export const MAX_LIVE_REFERRERS = 1_000;
+export const OTHER_REFERRER = '(other)';
+/** Today's pages: kept this many days, trimmed to the top this many pages per day. */
+export const DAY_PAGES_KEEP_DAYS = 35;
+export const DAY_PAGES_MAX = 1_000;
 
 export interface Store {
   /** Counts one open page session. Idempotent per (instance, psid): a repeat counts nothing. */
   join(input: JoinInput): Promise<JoinResult>;
-  /** Ends a page session held by this instance; unknown ids are ignored. */
-  leave(site: string, psid: string, now: number): Promise<void>;
+  /** Ends a page session held by this instance; unknown ids are ignored. `report` adds its last engaged time. */
+  leave(site: string, psid: string, now: number, report?: EngagementReport): Promise<void>;
+  /** Records an engagement change of a page session held by this instance; unknown ids are ignored. */
+  engage(site: string, psid: string, now: number, report: EngagementReport): Promise<void>;
   read(site: string, periods: Periods): Promise<StoreCounts>;
+  /** What is read now: engaged, sources, top referrers and the top `limit` pages. */
+  live(site: string, limit: number): Promise<LiveFigures>;
+  /** Readers now of each of these pages (0 for a page nobody reads), in the same order. */
+  readers(site: string, urls: readonly string[]): Promise<number[]>;
+  /** A day's most-read pages by pageviews (then engaged seconds), at most `limit`. */
+  dayPages(site: string, day: string, limit: number): Promise<DayPage[]>;
   /** Sets lifetime totals, e.g. when a site moves from its old counter. */
   setTotals(site: string, totals: StartingTotals): Promise<void>;
   /** Cookieless mode: the random salt of a site's day, the same on every instance, made on first use

@@ -2,6 +2,7 @@
 // promtool's lint is clean, labels stay bounded, and the dashboard queries only what is exposed.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { SOURCES } from '../../src/audience/source.js';
 import { REJECT_REASONS, STORE_COMMANDS } from '../../src/metrics/metrics.js';
 import { startHeadcount, type HeadcountProcess } from '../support/headcount.js';
 import { PageClient } from '../support/page-client.js';
@@ -41,6 +42,9 @@ describe('/metrics exposition', () => {
     assert.equal(valueOf(samples, 'headcount_messages_received_total', { type: 'hello' }), 3);
     assert.equal(valueOf(samples, 'headcount_sessions_rejected_total', { reason: 'unknown_site' }), 1);
     assert.equal(valueOf(samples, 'headcount_store_up'), 1);
+    assert.equal(valueOf(samples, 'headcount_engaged_visitors', { site: 'demo' }), 2, 'visible pages are engaged at arrival; bots never');
+    assert.equal(valueOf(samples, 'headcount_online_by_source', { site: 'demo', source: 'direct' }), 2, 'no referrer: direct; bots never');
+    for (const source of SOURCES.filter((s) => s !== 'direct')) assert.equal(valueOf(samples, 'headcount_online_by_source', { site: 'demo', source }), 0, source);
     assert.ok(valueOf(samples, 'headcount_store_command_duration_seconds_count', { command: 'join' }) >= 3);
     assert.ok(valueOf(samples, 'process_resident_memory_bytes') > 0, 'default process metrics');
     assert.ok(samples.some((s) => s.name === 'nodejs_eventloop_lag_p99_seconds'), 'default Node.js metrics');
@@ -54,6 +58,11 @@ describe('/metrics exposition', () => {
     assert.deepEqual([...values('reason')].sort(), [...REJECT_REASONS].sort());
     assert.deepEqual([...values('command')].sort(), [...STORE_COMMANDS].sort());
     assert.deepEqual([...values('kind')].sort(), ['bot', 'guest', 'member']);
+    assert.deepEqual([...values('source')].sort(), [...SOURCES].sort());
+    // Never a page URL, title or referrer: the pages' URL is http://localhost:3000/bai-viet.html.
+    for (const sample of samples) {
+      for (const value of Object.values(sample.labels)) assert.doesNotMatch(value, /localhost|bai-viet|\//, `${sample.name} has label value ${value}`);
+    }
   });
 
   it('exposes every metric the Grafana dashboard queries', () => {

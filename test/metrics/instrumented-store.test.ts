@@ -26,6 +26,7 @@ describe('instrumented embedded store', () => {
   let store: Store;
   const samples = async (): Promise<Sample[]> => parseSamples(await metrics.registry.metrics());
   const periods = () => periodsAt(Date.now(), 'UTC');
+  const page = { url: 'http://localhost:3000/a' };
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'headcount-instrumented-'));
@@ -42,13 +43,20 @@ describe('instrumented embedded store', () => {
     const changed: string[] = [];
     store.onChange((site) => changed.push(site));
     const psid = randomUUID();
-    assert.deepEqual(await store.join({ site: 'demo', psid, identity: 'visitor-a', visitor: 'visitor-a', kind: 'guest', now: Date.now(), periods: periods() }), { pageview: true, visit: true });
+    assert.deepEqual(
+      await store.join({ site: 'demo', psid, identity: 'visitor-a', visitor: 'visitor-a', kind: 'guest', now: Date.now(), periods: periods(), page, source: 'direct', engaged: true }),
+      { pageview: true, visit: true },
+    );
     await store.setTotals('demo', { visits: 100 });
     assert.equal((await store.read('demo', periods())).visits.total, 100);
-    await store.leave('demo', psid, Date.now());
+    await store.engage('demo', psid, Date.now(), { engaged: false, engagedMs: 2_000, periods: periods() });
+    assert.equal((await store.live('demo', 10)).pages[0]?.url, page.url);
+    assert.deepEqual(await store.readers('demo', [page.url]), [1]);
+    await store.leave('demo', psid, Date.now(), { engaged: false, engagedMs: 0, periods: periods() });
+    assert.equal((await store.dayPages('demo', periods().day, 10))[0]?.engagedSeconds, 2, 'the report reached the store');
     await store.ping();
     const observed = await samples();
-    for (const command of ['join', 'leave', 'read', 'set_totals', 'ping']) {
+    for (const command of ['join', 'leave', 'engage', 'read', 'live', 'readers', 'day_pages', 'set_totals', 'ping']) {
       assert.equal(valueOf(observed, DURATION_COUNT, { command }), 1, command);
       assert.ok(valueOf(observed, 'headcount_store_command_duration_seconds_sum', { command }) > 0, command);
       assert.equal(valueOf(observed, ERRORS, { command }), 0, command);
@@ -59,7 +67,10 @@ describe('instrumented embedded store', () => {
 
   it('counts the commands that fail, and still rejects them', async () => {
     await inner.close();
-    await assert.rejects(store.join({ site: 'demo', psid: randomUUID(), identity: 'visitor-b', visitor: 'visitor-b', kind: 'guest', now: Date.now(), periods: periods() }), /closed/);
+    await assert.rejects(
+      store.join({ site: 'demo', psid: randomUUID(), identity: 'visitor-b', visitor: 'visitor-b', kind: 'guest', now: Date.now(), periods: periods(), page, source: 'direct', engaged: true }),
+      /closed/,
+    );
     await assert.rejects(store.ping(), /closed/);
     await assert.rejects(store.ping(), /closed/);
     const observed = await samples();

@@ -1,32 +1,14 @@
 // Public figures for a site's footer block, readable from any origin when the site is public.
 // While the store cannot be read (e.g. Redis is down), the last figures this process served are
 // answered again, marked `"stale": true`; with none yet, 503. Either way at once, never hanging.
-import { createHash } from 'node:crypto';
 import { Router } from 'express';
 import type { Counts } from '../../protocol.js';
 import type { SiteRegistry } from '../../sites.js';
 import type { StatsReader } from '../../stats.js';
+import { renderJson } from '../rendered-json.js';
 import { sendError, type UnknownSite } from '../errors.js';
 
 const RETRY_AFTER_S = 5;
-
-interface Rendered {
-  body: string;
-  etag: string;
-}
-
-/** The reader hands out one Counts object per site for a second: serialise and hash it once, not per request. */
-const rendered = new WeakMap<Counts, Rendered>();
-
-function render(counts: Counts): Rendered {
-  let done = rendered.get(counts);
-  if (!done) {
-    const body = JSON.stringify(counts);
-    done = { body, etag: `"${createHash('sha1').update(body).digest('base64url')}"` };
-    rendered.set(counts, done);
-  }
-  return done;
-}
 
 export function statsRoutes(sites: SiteRegistry, stats: StatsReader, unknownSite: UnknownSite): Router {
   const router = Router();
@@ -51,7 +33,7 @@ export function statsRoutes(sites: SiteRegistry, stats: StatsReader, unknownSite
       return sendError(res, 503, 'store unavailable');
     }
     lastServed.set(site.id, counts);
-    const { body, etag } = render(counts);
+    const { body, etag } = renderJson(counts);
     // With the ETag set, Express answers a matching If-None-Match with 304 and no body.
     res.set('ETag', etag).type('json').send(body);
   });
