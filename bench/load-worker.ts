@@ -9,10 +9,10 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import WebSocket from 'ws';
-import type { HelloMessage, ServerMessage } from '../src/protocol.js';
+import type { ServerMessage } from '../src/protocol.js';
+import { articleFields, articleOf, PAGE_ORIGIN, type ArticleFields } from './lib/articles.js';
 import { now, type OpenResult, type OpenSpec, type Reply, type Request, type Status } from './lib/messages.js';
 
-const PAGE_ORIGIN = 'http://localhost:3000';
 const OPEN_TIMEOUT_MS = 15_000;
 const CLOSE_TIMEOUT_MS = 10_000;
 const ATTEMPTS_PER_ADDRESS = 1_000;
@@ -30,6 +30,8 @@ interface Client {
   readonly spec: OpenSpec;
   readonly vid: string;
   readonly psid: string;
+  /** The page's hello without vid and psid: the same article and referrer again on every reconnect. */
+  readonly page: ArticleFields;
   ws: WebSocket | undefined;
   everReady: boolean;
   /** online.total of the last counts this widget saw. */
@@ -98,8 +100,7 @@ function connect(client: Client): Promise<boolean> {
     ws.on('open', () => {
       if (spec.mode === 'bare') return done(false);
       if (spec.mode === 'widget') return ws.send('{"t":"sub","on":true}');
-      const hello: HelloMessage = { t: 'hello', site: 'demo', vid: client.vid, psid: client.psid, url: `${PAGE_ORIGIN}/bench.html` };
-      ws.send(JSON.stringify(hello));
+      ws.send(JSON.stringify({ t: 'hello', site: 'demo', vid: client.vid, psid: client.psid, ...client.page }));
     });
     ws.on('message', (data) => {
       if (spec.mode === 'bare') return;
@@ -136,8 +137,9 @@ async function open(spec: OpenSpec): Promise<OpenResult> {
   let started = 0;
   const lane = async () => {
     while (started < spec.count) {
-      started++;
-      const client: Client = { spec, vid: randomUUID(), psid: randomUUID(), ws: undefined, everReady: false, lastTotal: undefined, attempt: 0, timer: undefined };
+      const k = started++;
+      const page = articleFields(articleOf(spec, k), k);
+      const client: Client = { spec, vid: randomUUID(), psid: randomUUID(), page, ws: undefined, everReady: false, lastTotal: undefined, attempt: 0, timer: undefined };
       clients.add(client);
       try {
         await connect(client);

@@ -1,16 +1,19 @@
 // Benchmark (not a test): rendering /metrics for 100 configured sites must take under 10 ms.
 // Real pieces throughout: a SITES_FILE of 100 sites, the embedded store with page sessions in
-// every site, the instrumented store and the server's registry. Every render reads all 100 sites
-// from the store (no stats cache), as a scrape every few seconds does.
+// every site (each reading one of a few articles, with a source), the instrumented store and the
+// server's registry. Every render reads all 100 sites' stats and live figures from the store (no
+// cache), as a scrape every few seconds does.
 //   node --import tsx bench/metrics-render.ts      (or npm run bench:metrics)
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SOURCES } from '../src/audience/source.js';
 import { periodsAt } from '../src/calendar.js';
 import { loadConfig } from '../src/config.js';
 import { instrumentStore } from '../src/metrics/instrumented-store.js';
 import { createMetrics } from '../src/metrics/metrics.js';
 import { siteFiguresReader } from '../src/metrics/site-figures.js';
+import { createLiveReader } from '../src/live-view.js';
 import { loadSites } from '../src/sites.js';
 import { createStatsReader } from '../src/stats.js';
 import { openMemoryStore } from '../src/store/memory/memory-store.js';
@@ -21,6 +24,7 @@ const SESSIONS_PER_SITE = 50;
 const WARMUP = 20;
 const RENDERS = 300;
 const BUDGET_MS = 10;
+const ARTICLES_PER_SITE = 10;
 const KINDS: Kind[] = ['guest', 'guest', 'guest', 'member', 'bot'];
 
 const dir = mkdtempSync(join(tmpdir(), 'headcount-bench-metrics-'));
@@ -35,12 +39,16 @@ try {
   // Wired as src/server.ts does, except that the stats reader keeps nothing between renders.
   const metrics = createMetrics(() => figures());
   const store = instrumentStore(inner, metrics);
-  const figures = siteFiguresReader(sites, createStatsReader(store, Date.now, 0));
+  const stats = createStatsReader(store, Date.now, 0);
+  const figures = siteFiguresReader(sites, stats, createLiveReader(store, stats, Date.now, 0));
 
   for (const site of sites.all()) {
     for (let i = 0; i < SESSIONS_PER_SITE; i++) {
       const now = Date.now();
-      await store.join({ site: site.id, psid: `${site.id}-p${i}`, identity: `${site.id}-v${i}`, visitor: `${site.id}-v${i}`, kind: KINDS[i % KINDS.length]!, now, periods: periodsAt(now, site.timeZone) });
+      await store.join({
+        site: site.id, psid: `${site.id}-p${i}`, identity: `${site.id}-v${i}`, visitor: `${site.id}-v${i}`, kind: KINDS[i % KINDS.length]!, now, periods: periodsAt(now, site.timeZone),
+        page: { url: `https://${site.id}.example/tin/${i % ARTICLES_PER_SITE}.html`, title: `Bài ${i % ARTICLES_PER_SITE}` }, source: SOURCES[i % SOURCES.length]!, engaged: i % 2 === 0,
+      });
     }
   }
 

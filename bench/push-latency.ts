@@ -28,8 +28,8 @@ function countsMessage(total: number): string {
   const at = Date.now();
   const counts = toCounts('demo', {
     online: { guest: total, member: 0, bot: 0 },
-    visits: { total: 52_015_394, today: 18_234, month: 401_223 },
-    pageviews: { total: 90_110_233, today: 30_122, month: 700_410 },
+    visits: { total: 52_015_394, today: 18_234, month: 401_223, yesterday: 21_005 },
+    pageviews: { total: 90_110_233, today: 30_122, month: 700_410, yesterday: 35_870 },
     peak: { online: 2_310, at },
   }, at);
   return JSON.stringify({ t: 'counts', ...counts } satisfies CountsMessage);

@@ -5,7 +5,8 @@
 //   - WebSocket bytes per page session per minute (steady state: ping/pong) and per count push;
 //   - Redis time per pageview when busy: the store's own scripts, pipelined, as a loaded Redis runs them;
 //   - heap per join waiting for an unreachable Redis (what REDIS_PENDING_JOINS bounds).
-// Every page says hello with `sub: true`, as a page with the footer widget does.
+// Every page says hello with `sub: true`, as a page with the footer widget does, reading one of
+// 1,000 articles with its title, section and author and a referrer (bench/lib/articles.ts).
 //   npm run bench:session-costs [-- --sessions=2000 --steady-seconds=30 --churn=500]
 // Bounded: a few thousand sockets, all held by this process (a process may hold 20,000 open files).
 import { randomUUID } from 'node:crypto';
@@ -14,11 +15,14 @@ import type { Socket } from 'node:net';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
+import { periodsAt } from '../src/calendar.js';
 import type { ServerMessage } from '../src/protocol.js';
+import { historyTarget } from '../src/store/redis/history.js';
 import { Keys } from '../src/store/redis/keys.js';
 import { createRedisStore } from '../src/store/redis/redis-store.js';
 import { Scripts } from '../src/store/redis/scripts.js';
 import { startRedisServer } from '../test/support/redis-server.js';
+import { articleFields, DEFAULT_ARTICLES } from './lib/articles.js';
 import { sleep } from './lib/numbers.js';
 import { settledRss } from './lib/phases.js';
 import { killOnExit, startHeadcountServer, withServer, type ServerProcess } from './lib/processes.js';
@@ -55,7 +59,10 @@ const frameBytes = (payload: number) => payload + (payload < 126 ? 2 : 4);
 
 const log = (line: string) => console.error(`[session-costs] ${line}`);
 
+let pagesOpened = 0;
+
 async function openPage(server: ServerProcess): Promise<Page> {
+  const n = pagesOpened++;
   const ws = new WebSocket(server.wsUrl, { headers: { origin: PAGE_ORIGIN }, perMessageDeflate: false });
   const page: Page = { ws, pushes: 0, pushBytes: 0 };
   const welcomed = new Promise<void>((resolve, reject) => {
@@ -71,7 +78,7 @@ async function openPage(server: ServerProcess): Promise<Page> {
     ws.once('error', reject);
   });
   await once(ws, 'open');
-  ws.send(JSON.stringify({ t: 'hello', site: 'demo', vid: randomUUID(), psid: randomUUID(), url: 'http://localhost:3000/thoi-su/bai-viet.html', sub: true }));
+  ws.send(JSON.stringify({ t: 'hello', site: 'demo', vid: randomUUID(), psid: randomUUID(), ...articleFields(n % DEFAULT_ARTICLES, n), sub: true }));
   await welcomed;
   return page;
 }
@@ -200,20 +207,26 @@ async function measure(server: ServerProcess, redis: Redis) {
 /**
  * Joins, leaves and reads of SATURATION_BATCH distinct page sessions, all in flight at once, on a
  * fresh redis-server: Redis's own time per pageview (join + leave + one read), best of three rounds.
+ * Each reads one of 1,000 articles, arrived from search, engaged, with 1 s of engaged time at its leave.
  */
 const SATURATION_BATCH = 5_000;
 async function busyRedisMicrosecondsPerPageview(url: string): Promise<number> {
   const client = new Redis(url, { enableAutoPipelining: true });
   const scripts = new Scripts(client);
   const keys = new Keys('bench-busy').site('demo');
-  const periods = { day: '2026-11-26', month: '2026-11' };
+  const periods = periodsAt(Date.UTC(2026, 10, 26, 3), 'UTC');
+  const history = historyTarget(keys, periods);
   const rounds: number[] = [];
   for (let round = 0; round < 3; round++) {
     const before = await commandStats(client);
     const now = Date.now();
     const ids = Array.from({ length: SATURATION_BATCH }, (_, i) => `${round}-${i}`);
-    await Promise.all(ids.map((id) => scripts.join({ keys, replacedChannel: 'bench-busy:replaced', site: 'demo', instanceId: 'bench', psid: `p${id}`, tag: `g:v${id}`, visitor: `v${id}`, claim: 1, now, presenceTtlMs: 30_000, visitWindowMs: 1_800_000, periods, resume: false })));
-    await Promise.all(ids.map((id) => scripts.leave(keys, 'bench', `p${id}`, now)));
+    await Promise.all(ids.map((id, i) => {
+      const { url, title, section, author } = articleFields(i % DEFAULT_ARTICLES, i);
+      const page = { url, title, section, author, source: 'search' as const, host: 'www.google.com', engaged: true };
+      return scripts.join({ keys, replacedChannel: 'bench-busy:replaced', site: 'demo', instanceId: 'bench', psid: `p${id}`, tag: `g:v${id}`, visitor: `v${id}`, claim: 1, now, presenceTtlMs: 30_000, visitWindowMs: 1_800_000, periods, resume: false, page, history });
+    }));
+    await Promise.all(ids.map((id) => scripts.leave(keys, 'bench', `p${id}`, now, history, { day: periods.day, ms: 1_000 })));
     await Promise.all(ids.map(() => scripts.read(keys, periods)));
     const after = await commandStats(client);
     rounds.push((after.usec.evalsha! - (before.usec.evalsha ?? 0)) / SATURATION_BATCH);
@@ -236,10 +249,11 @@ async function heapPerWaitingJoin(): Promise<number> {
   await sleep(200);
   gc();
   const before = process.memoryUsage().heapUsed;
-  const periods = { day: '2026-11-26', month: '2026-11' };
+  const periods = periodsAt(Date.UTC(2026, 10, 26, 3), 'UTC');
   const waiting = Array.from({ length: WAITING_JOINS }, () => {
     const visitor = randomUUID();
-    return store.join({ site: 'demo', psid: randomUUID(), identity: visitor, visitor, kind: 'guest', now: Date.now(), periods }).catch(() => undefined);
+    const page = { url: `${PAGE_ORIGIN}/thoi-su/bai-viet.html`, title: 'Bài viết' };
+    return store.join({ site: 'demo', psid: randomUUID(), identity: visitor, visitor, kind: 'guest', now: Date.now(), periods, page, source: 'direct', engaged: true }).catch(() => undefined);
   });
   await sleep(200);
   gc();

@@ -3,6 +3,7 @@
 // 127.W.0.0/16 block (W = FIRST_BLOCK + worker index), rotated as load-worker.ts explains.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_ARTICLES } from './articles.js';
 import type { OpenResult, Reply, Request, SocketMode, Status } from './messages.js';
 
 const WORKER_SCRIPT = fileURLToPath(new URL('../load-worker.ts', import.meta.url));
@@ -119,14 +120,20 @@ export class LoadPool {
     return this.workers.length * MAX_SOCKETS_PER_WORKER;
   }
 
-  /** Opens `count` sockets split evenly over the workers, all at once; resolves when every one is ready or failed. */
-  async open(url: string, mode: SocketMode, count: number, options: { reconnect?: boolean } = {}): Promise<OpenSummary> {
+  /**
+   * Opens `count` sockets split evenly over the workers, all at once; resolves when every one is ready
+   * or failed. Pages read `articles` articles round robin over all workers (bench/lib/articles.ts).
+   */
+  async open(url: string, mode: SocketMode, count: number, options: { reconnect?: boolean; articles?: number } = {}): Promise<OpenSummary> {
     if (count > this.capacity) throw new Error(`${count} sockets exceed the pool's ${this.capacity}`);
     const share = (i: number) => Math.floor(count / this.workers.length) + (i < count % this.workers.length ? 1 : 0);
     const replies = await Promise.all(this.workers.map((worker, i) =>
       worker.request<'open'>({
         op: 'open',
-        spec: { url, mode, count: share(i), concurrency: CONCURRENCY_PER_WORKER, reconnect: options.reconnect ?? false },
+        spec: {
+          url, mode, count: share(i), concurrency: CONCURRENCY_PER_WORKER, reconnect: options.reconnect ?? false,
+          articles: options.articles ?? DEFAULT_ARTICLES, first: i, stride: this.workers.length,
+        },
       }),
     ));
     const results: OpenResult[] = replies.map((reply) => reply.result);

@@ -12,6 +12,10 @@ export interface OpenSpec {
   concurrency: number;
   /** Reconnect after an unasked close, same psid, with the backoff of docs/protocol.md. */
   reconnect: boolean;
+  /** Pages: the articles they spread over, and where this worker starts and steps (articleOf in articles.ts). */
+  articles: number;
+  first: number;
+  stride: number;
 }
 
 export interface OpenResult {

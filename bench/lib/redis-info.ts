@@ -13,10 +13,24 @@ export class BenchRedis {
   }
 
   async commandStats(): Promise<CommandCounts> {
+    return (await this.commandCallsAndTime()).calls;
+  }
+
+  /** Calls per command and the microseconds Redis spent in each (a script's time includes its inner calls). */
+  async commandCallsAndTime(): Promise<{ calls: CommandCounts; usec: CommandCounts }> {
     const text = await this.client.info('commandstats');
-    const counts: CommandCounts = {};
-    for (const match of text.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) counts[match[1]!] = Number(match[2]);
-    return counts;
+    const calls: CommandCounts = {};
+    const usec: CommandCounts = {};
+    for (const match of text.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) {
+      calls[match[1]!] = Number(match[2]);
+      usec[match[1]!] = Number(match[3]);
+    }
+    return { calls, usec };
+  }
+
+  /** INFO memory used_memory: bytes Redis holds for data and its own structures. */
+  async usedMemory(): Promise<number> {
+    return Number(/^used_memory:(\d+)/m.exec(await this.client.info('memory'))?.[1] ?? Number.NaN);
   }
 
   async version(): Promise<string> {

@@ -50,6 +50,21 @@ export function figure(input: FigureInput): Figure {
   };
 }
 
+/** A figure reported without a target (e.g. Redis bytes per session, for docs/scaling.md's arithmetic). */
+export function reported(input: Omit<FigureInput, 'target'>): Figure {
+  const baseline = input.baseline ?? null;
+  return {
+    name: input.name,
+    value: input.value,
+    baseline,
+    baselineName: input.baselineName ?? '',
+    ratio: baseline === null || baseline === 0 ? null : input.value / baseline,
+    target: 'reported',
+    pass: null,
+    ...(input.note ? { note: input.note } : {}),
+  };
+}
+
 /** A figure whose measurement failed: printed as FAIL with the reason. */
 export function failed(name: string, target: string, error: unknown): Figure {
   return { name, value: null, baseline: null, baselineName: '', ratio: null, target, pass: false, note: `measurement failed: ${error instanceof Error ? error.message : String(error)}` };
