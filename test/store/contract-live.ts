@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { OTHER_PAGE } from '../../src/audience/page-url.js';
+import { periodsAt } from '../../src/calendar.js';
 import { SOURCES } from '../../src/audience/source.js';
 import {
   MAX_LIVE_REFERRERS,
@@ -20,8 +21,8 @@ import type { StoreHarness } from './contract.js';
 
 const MINUTE = 60_000;
 const WINDOW = 30 * MINUTE;
-const DAY: Periods = { day: '2026-11-26', month: '2026-11' };
-const NEXT_DAY: Periods = { day: '2026-11-27', month: '2026-11' };
+const DAY: Periods = periodsAt(Date.UTC(2026, 10, 26, 3), 'UTC');
+const NEXT_DAY: Periods = periodsAt(Date.UTC(2026, 10, 27, 3), 'UTC');
 const A = 'https://news.example/a/1';
 const B = 'https://news.example/a/2';
 const C = 'https://news.example/a/3';

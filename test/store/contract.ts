@@ -2,6 +2,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { JoinInput, Kind, Periods, Store, StoreOptions } from '../../src/store/store.js';
+import { periodsAt } from '../../src/calendar.js';
+import { historyContract } from './contract-history.js';
 import { livePagesContract } from './contract-live.js';
 
 /** Opens stores on one backend; opening again after close() must see what the earlier store persisted. */
@@ -13,9 +15,9 @@ export interface StoreHarness {
 
 const MINUTE = 60_000;
 const WINDOW = 30 * MINUTE;
-const DAY: Periods = { day: '2026-11-26', month: '2026-11' };
-const NEXT_DAY: Periods = { day: '2026-11-27', month: '2026-11' };
-const NEXT_MONTH: Periods = { day: '2026-12-01', month: '2026-12' };
+const DAY: Periods = periodsAt(Date.UTC(2026, 10, 26, 3), 'UTC');
+const NEXT_DAY: Periods = periodsAt(Date.UTC(2026, 10, 27, 3), 'UTC');
+const NEXT_MONTH: Periods = periodsAt(Date.UTC(2026, 11, 1, 3), 'UTC');
 /** What the presence cases read: one page, arrived directly, engaged (the live pages cases vary it). */
 const READING = { page: { url: 'https://news.example/' }, source: 'direct', engaged: true } as const;
 
@@ -48,8 +50,8 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
       const counts = await store.read(site, DAY);
       assert.deepEqual(counts, {
         online: { guest: 0, member: 0, bot: 0 },
-        visits: { total: 0, today: 0, month: 0 },
-        pageviews: { total: 0, today: 0, month: 0 },
+        visits: { total: 0, today: 0, month: 0, yesterday: 0 },
+        pageviews: { total: 0, today: 0, month: 0, yesterday: 0 },
         peak: { online: 0, at: null },
       });
     });
@@ -67,8 +69,8 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
       await join('visitor-b');
       const counts = await store.read(site, DAY);
       assert.deepEqual(counts.online, { guest: 2, member: 0, bot: 0 });
-      assert.deepEqual(counts.pageviews, { total: 3, today: 3, month: 3 });
-      assert.deepEqual(counts.visits, { total: 2, today: 2, month: 2 });
+      assert.deepEqual(counts.pageviews, { total: 3, today: 3, month: 3, yesterday: 0 });
+      assert.deepEqual(counts.visits, { total: 2, today: 2, month: 2, yesterday: 0 });
     });
 
     it('keeps a visitor online until the last of their page sessions leaves', async () => {
@@ -198,9 +200,9 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
       await join('visitor-a', 'guest', psid(), DAY);
       await join('visitor-b', 'guest', psid(), NEXT_DAY);
       await join('visitor-c', 'guest', psid(), NEXT_MONTH);
-      assert.deepEqual((await store.read(site, DAY)).pageviews, { total: 3, today: 1, month: 2 });
-      assert.deepEqual((await store.read(site, NEXT_DAY)).visits, { total: 3, today: 1, month: 2 });
-      assert.deepEqual((await store.read(site, NEXT_MONTH)).visits, { total: 3, today: 1, month: 1 });
+      assert.deepEqual((await store.read(site, DAY)).pageviews, { total: 3, today: 1, month: 2, yesterday: 0 });
+      assert.deepEqual((await store.read(site, NEXT_DAY)).visits, { total: 3, today: 1, month: 2, yesterday: 1 });
+      assert.deepEqual((await store.read(site, NEXT_MONTH)).visits, { total: 3, today: 1, month: 1, yesterday: 0 });
     });
 
     it('records the peak of guests plus members with its time', async () => {
@@ -277,8 +279,8 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
       store = await harness.open(options());
       const counts = await store.read(site, DAY);
       assert.deepEqual(counts.online, { guest: 0, member: 0, bot: 0 });
-      assert.deepEqual(counts.pageviews, { total: 2, today: 2, month: 2 });
-      assert.deepEqual(counts.visits, { total: 2, today: 2, month: 2 });
+      assert.deepEqual(counts.pageviews, { total: 2, today: 2, month: 2, yesterday: 0 });
+      assert.deepEqual(counts.visits, { total: 2, today: 2, month: 2, yesterday: 0 });
       assert.equal(counts.peak.online, 2);
       now += MINUTE;
       assert.deepEqual(await join('visitor-a', 'guest', id), { pageview: false, visit: false }, 'reconnect resumes');
@@ -286,4 +288,5 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
     });
   });
   livePagesContract(name, makeHarness);
+  historyContract(name, makeHarness);
 }

@@ -6,9 +6,13 @@
 // snapshot retried every second until it succeeds (docs/operations.md).
 import { randomBytes } from 'node:crypto';
 import {
+  DEFAULT_HISTORY_RETENTION,
   DEFAULT_MAX_LIVE_PAGES,
   type DayPage,
   type EngagementReport,
+  type HistoryPeriod,
+  type HistoryPoint,
+  type ImportedCounts,
   type JoinInput,
   type JoinResult,
   type LiveFigures,
@@ -21,11 +25,13 @@ import {
 } from '../store.js';
 import { ChangeListeners } from '../change-listeners.js';
 import type { FileOps } from './file-ops.js';
+import { keysOf, type BucketKeys } from './history.js';
 import { openJournal, type Journal } from './journal.js';
 import {
   MemoryState,
   type EngageRecord,
   type EntryCounts,
+  type ImportRecord,
   type JoinRecord,
   type LeaveRecord,
   type SaltRecord,
@@ -77,6 +83,8 @@ function joinRecord(input: JoinInput): JoinRecord {
     n: now,
     d: periods.day,
     m: periods.month,
+    mi: periods.minute,
+    hr: periods.hour,
     ...(kind === 'member' ? { v: input.visitor } : {}),
     u: page.url,
     ...(page.title === undefined ? {} : { ti: page.title }),
@@ -92,6 +100,18 @@ function joinRecord(input: JoinInput): JoinRecord {
 const reportFields = (report: EngagementReport | undefined) => (report !== undefined && report.engagedMs > 0 ? { ms: report.engagedMs, d: report.periods.day } : {});
 
 const pendingKey = (site: string, psid: string) => `${site}\n${psid}`;
+
+const HISTORY_PERIODS: readonly string[] = ['minute', 'hour', 'day', 'month'];
+const IMPORT_KEY = { day: /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, month: /^\d{4}-(0[1-9]|1[0-2])$/ } as const;
+
+function checkImport(period: string, rows: readonly ImportedCounts[]): void {
+  if (period !== 'day' && period !== 'month') throw new RangeError(`period must be day or month, got ${period}`);
+  for (const row of rows) {
+    if (!IMPORT_KEY[period].test(row.key)) throw new RangeError(`not a ${period} key: ${row.key}`);
+    checkTotal('visits', row.visits);
+    checkTotal('pageviews', row.pageviews);
+  }
+}
 
 export class MemoryStore implements Store {
   private readonly listeners: ChangeListeners;
@@ -130,7 +150,8 @@ export class MemoryStore implements Store {
   async leave(site: string, psid: string, now: number, report?: EngagementReport): Promise<void> {
     this.checkOpen();
     checkReport(report);
-    const record: LeaveRecord = { o: 'l', s: site, p: psid, n: now, ...reportFields(report) };
+    const keys = this.keysAt(site, now, report);
+    const record: LeaveRecord = { o: 'l', s: site, p: psid, n: now, ...reportFields(report), ...(keys === undefined ? {} : { k: keys }) };
     const key = pendingKey(site, psid);
     const tag = this.state.openTag(site, psid);
     if (!this.inFlight.has(key)) {
@@ -171,6 +192,22 @@ export class MemoryStore implements Store {
   async read(site: string, periods: Periods): Promise<StoreCounts> {
     const counts = this.state.read(site, periods);
     return this.journal.failure ? { ...counts, stale: true } : counts;
+  }
+
+  async history(site: string, period: HistoryPeriod, keys: readonly string[]): Promise<HistoryPoint[]> {
+    if (!HISTORY_PERIODS.includes(period)) throw new RangeError(`unknown history period: ${period}`);
+    const now = this.options.clock();
+    return this.state.history(site, period, keys, now, this.options.periodsAt?.(site, now));
+  }
+
+  async importHistory(site: string, period: 'day' | 'month', rows: readonly ImportedCounts[]): Promise<void> {
+    checkImport(period, rows);
+    this.checkWritable();
+    const record: ImportRecord = { o: 'h', s: site, pd: period, r: rows.map((row) => [row.key, row.visits, row.pageviews]) };
+    await this.journal.append(record, () => {
+      this.state.importHistory(record);
+      this.notify(site);
+    });
   }
 
   async setTotals(site: string, totals: StartingTotals): Promise<void> {
@@ -223,6 +260,12 @@ export class MemoryStore implements Store {
     for (const site of this.state.siteIds()) this.notify(site);
   }
 
+  /** The history buckets of a change at `now`: the report's, else from the site's calendar when known. */
+  private keysAt(site: string, now: number, report?: EngagementReport): BucketKeys | undefined {
+    const periods = report?.periods ?? this.options.periodsAt?.(site, now);
+    return periods === undefined ? undefined : keysOf(periods);
+  }
+
   /** Counts the page session's records on their way to disk while `write` is pending. */
   private async journaled<T>(key: string, write: Promise<T>): Promise<T> {
     this.inFlight.set(key, (this.inFlight.get(key) ?? 0) + 1);
@@ -271,7 +314,8 @@ export class MemoryStore implements Store {
   private async shutdown(): Promise<void> {
     clearInterval(this.timer);
     // Not journaled: the final snapshot holds these leaves, and a crash before it ends the sessions on replay.
-    this.state.leaveAll(this.options.clock());
+    const now = this.options.clock();
+    this.state.leaveAll(now, (site) => this.keysAt(site, now));
     try {
       await this.journal.close();
     } catch (err) {
@@ -297,7 +341,7 @@ export class MemoryStore implements Store {
 }
 
 export async function openMemoryStore(options: MemoryStoreOptions): Promise<MemoryStore> {
-  const state = new MemoryState(options.visitWindowMs, options.maxLivePages ?? DEFAULT_MAX_LIVE_PAGES);
+  const state = new MemoryState(options.visitWindowMs, options.maxLivePages ?? DEFAULT_MAX_LIVE_PAGES, options.historyRetention ?? DEFAULT_HISTORY_RETENTION);
   let store: MemoryStore | undefined;
   const journal = await openJournal<StoreRecord>({
     dataDir: options.dataDir,

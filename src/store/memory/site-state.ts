@@ -1,8 +1,9 @@
 // One site's presence and totals in the embedded store: open page sessions, resumable ones, last
 // activity, period buckets, peak and daily salts, with the same semantics as the Redis store. The pages
 // read now and the day's pages are kept beside them (live-pages.ts, day-pages.ts).
-import type { DayPage, JoinResult, Kind, LiveFigures, Periods, StoreCounts } from '../store.js';
+import type { DayPage, HistoryPeriod, HistoryPoint, HistoryRetention, ImportedCounts, JoinResult, Kind, LiveFigures, Periods, StoreCounts } from '../store.js';
 import { DayPages, type DayPagesSnapshot } from './day-pages.js';
+import { SiteHistory, type BucketKeys, type HistorySnapshot } from './history.js';
 import { LivePages, type Reading } from './live-pages.js';
 
 interface Counter {
@@ -26,6 +27,7 @@ export interface SiteSnapshot {
   last: [string, number][];
   salts?: [string, Salt][];
   pages?: DayPagesSnapshot;
+  history?: HistorySnapshot;
 }
 
 /** An engagement report (store.ts EngagementReport) as a record holds it: engaged time goes to the page's `day`. */
@@ -107,16 +109,20 @@ export class SiteState {
   private readonly salts = new Map<string, Salt>();
   private readonly live: LivePages;
   private pages = new DayPages();
+  private history: SiteHistory;
 
   constructor(
     private readonly windowMs: number,
     maxLivePages: number,
+    retention: HistoryRetention,
   ) {
     this.live = new LivePages(maxLivePages);
+    this.history = new SiteHistory(retention);
   }
 
-  static from(snapshot: SiteSnapshot, windowMs: number, maxLivePages: number): SiteState {
-    const site = new SiteState(windowMs, maxLivePages);
+  static from(snapshot: SiteSnapshot, windowMs: number, maxLivePages: number, retention: HistoryRetention): SiteState {
+    const site = new SiteState(windowMs, maxLivePages, retention);
+    if (snapshot.history !== undefined) site.history = SiteHistory.from(snapshot.history, retention);
     site.totals = snapshot.totals;
     site.peak = snapshot.peak;
     for (const [key, counter] of snapshot.days) site.days.set(key, counter);
@@ -135,9 +141,11 @@ export class SiteState {
   }
 
   /** Undefined when the page session is already open here: nothing changes. `reading`: the page it reads
-   * (undefined for a join journaled before pages were kept); `visitor`: a member page's visitor id. */
-  join(psid: string, tag: string, now: number, periods: Periods, reading: Reading | undefined, visitor?: string): JoinResult | undefined {
+   * (undefined for a join journaled before pages were kept); `visitor`: a member page's visitor id;
+   * `keys`: the history buckets of `now`. */
+  join(psid: string, tag: string, now: number, periods: Pick<Periods, 'day' | 'month'>, reading: Reading | undefined, visitor: string | undefined, keys: BucketKeys): JoinResult | undefined {
     if (this.open.has(psid)) return undefined;
+    this.history.observe(keys, this.online, now);
     const wasOnline = this.tags.has(tag);
     if (kindOf(tag) === 'bot' || reading === undefined) {
       this.open.set(psid, { tag, engaged: false });
@@ -147,11 +155,12 @@ export class SiteState {
       this.live.join(live, tag, reading);
     }
     this.addTag(tag, 1);
-    if (kindOf(tag) === 'bot') return NOTHING;
     if (kindOf(tag) === 'member' && visitor !== undefined) {
       this.memberVisitors.set(psid, visitor);
       this.addMemberVisitor(visitor, 1);
     }
+    this.history.observe(keys, this.online, now);
+    if (kindOf(tag) === 'bot') return NOTHING;
     const leftAt = this.closed.get(psid);
     this.closed.delete(psid);
     const lastAt = this.last.get(tag);
@@ -165,18 +174,24 @@ export class SiteState {
     if (visit) this.totals.visits++;
     bump(this.days, periods.day, KEEP_DAYS, visit);
     bump(this.months, periods.month, KEEP_MONTHS, visit);
+    this.history.count(keys, visit);
     if (reading !== undefined) this.pages.pageview(periods.day, reading.page);
     return { pageview: true, visit };
   }
 
-  /** The session's identity tag, or undefined when it is not open here. `report`: its last engaged time. */
-  leave(psid: string, now: number, report?: Report): string | undefined {
+  /** The session's identity tag, or undefined when it is not open here. `report`: its last engaged time;
+   * `keys`: the history buckets of `now` (those of the latest change when unknown). */
+  leave(psid: string, now: number, report?: Report, keys = this.history.lastKeys): string | undefined {
     const session = this.open.get(psid);
     if (session === undefined) return undefined;
     const { tag } = session;
+    if (keys !== undefined) this.history.observe(keys, this.online, now);
     this.open.delete(psid);
     const remaining = this.addTag(tag, -1);
-    if (kindOf(tag) === 'bot') return tag;
+    if (kindOf(tag) === 'bot') {
+      if (keys !== undefined) this.history.observe(keys, this.online, now);
+      return tag;
+    }
     if (session.live !== undefined) this.live.leave(session.live, tag, session.engaged);
     if (report !== undefined) this.addEngaged(session, report);
     const visitor = this.memberVisitors.get(psid);
@@ -186,6 +201,7 @@ export class SiteState {
       this.addMemberVisitor(visitor, -1);
       this.updatePeak(now);
     }
+    if (keys !== undefined) this.history.observe(keys, this.online, now);
     touch(this.closed, psid, now);
     if (remaining === 0) touch(this.last, tag, now);
     this.prune(now);
@@ -252,6 +268,18 @@ export class SiteState {
     return true;
   }
 
+  importHistory(period: 'day' | 'month', rows: readonly ImportedCounts[]): void {
+    this.history.import(period, rows);
+  }
+
+  historyPoints(period: HistoryPeriod, keys: readonly string[], now: number, current: Periods | undefined): HistoryPoint[] {
+    return this.history.points(period, keys, now, current);
+  }
+
+  historySizes(): { minutes: number; hours: number } {
+    return this.history.sizes();
+  }
+
   setTotals(visits: number | undefined, pageviews: number | undefined): void {
     this.totals = { visits: visits ?? this.totals.visits, pageviews: pageviews ?? this.totals.pageviews };
   }
@@ -259,10 +287,11 @@ export class SiteState {
   read(periods: Periods): StoreCounts {
     const day = this.days.get(periods.day);
     const month = this.months.get(periods.month);
+    const yesterday = this.days.get(periods.yesterday);
     return {
       online: { ...this.online },
-      visits: { total: this.totals.visits, today: day?.visits ?? 0, month: month?.visits ?? 0 },
-      pageviews: { total: this.totals.pageviews, today: day?.pageviews ?? 0, month: month?.pageviews ?? 0 },
+      visits: { total: this.totals.visits, today: day?.visits ?? 0, month: month?.visits ?? 0, yesterday: yesterday?.visits ?? 0 },
+      pageviews: { total: this.totals.pageviews, today: day?.pageviews ?? 0, month: month?.pageviews ?? 0, yesterday: yesterday?.pageviews ?? 0 },
       peak: { ...this.peak },
     };
   }
@@ -279,6 +308,7 @@ export class SiteState {
       last: [...this.last],
       salts: [...this.salts],
       pages: this.pages.snapshot(),
+      history: this.history.snapshot(),
     };
   }
 
@@ -320,5 +350,6 @@ export class SiteState {
     const cutoff = now - this.windowMs;
     dropOlder(this.closed, cutoff);
     dropOlder(this.last, cutoff);
+    this.history.prune(now);
   }
 }

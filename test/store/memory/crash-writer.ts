@@ -1,5 +1,6 @@
 // Child process of the kill -9 test: joins page sessions, many in flight at once, and prints each
 // psid once its join is acknowledged, until the parent kills it (or it runs out of sessions).
+import { periodsAt } from '../../../src/calendar.js';
 import { openMemoryStore } from '../../../src/store/memory/memory-store.js';
 
 const [dataDir, now, day, month] = process.argv.slice(2) as [string, string, string, string];
@@ -15,7 +16,7 @@ async function worker(): Promise<void> {
     const i = next++;
     const psid = `crash-${i}`;
     const visitor = `visitor-${i % 100}`;
-    await store.join({ site: 'crash', psid, identity: visitor, visitor, kind: 'guest', now: at, periods: { day, month }, ...READING });
+    await store.join({ site: 'crash', psid, identity: visitor, visitor, kind: 'guest', now: at, periods: { ...periodsAt(at, 'UTC'), day, month }, ...READING });
     process.stdout.write(`${psid}\n`);
   }
 }

@@ -7,13 +7,14 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { periodsAt } from '../../../src/calendar.js';
 import { nodeFileOps, type FileOps } from '../../../src/store/memory/file-ops.js';
 import { openMemoryStore, type MemoryStore } from '../../../src/store/memory/memory-store.js';
 import { toCounts } from '../../../src/stats.js';
 import type { Periods } from '../../../src/store/store.js';
 
 const NOW = Date.UTC(2026, 10, 26, 3, 0, 0);
-const DAY: Periods = { day: '2026-11-26', month: '2026-11' };
+const DAY: Periods = periodsAt(NOW, 'UTC');
 const SITE = 'disk';
 /** The page every join here reads: these tests are about durability, not pages. */
 const READING = { page: { url: 'https://memory.example/' }, source: 'direct', engaged: true } as const;

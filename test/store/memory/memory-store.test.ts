@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
+import { periodsAt } from '../../../src/calendar.js';
 import { DataDirInUseError } from '../../../src/store/memory/dir-lock.js';
 import { readJournal } from '../../../src/store/memory/journal.js';
 import { openMemoryStore, type MemoryStore, type MemoryStoreOptions, type StoreRecord } from '../../../src/store/memory/memory-store.js';
@@ -19,7 +20,7 @@ import { storeContract } from '../contract.js';
 const MINUTE = 60_000;
 const WINDOW = 30 * MINUTE;
 const NOW = Date.UTC(2026, 10, 26, 3, 0, 0);
-const DAY: Periods = { day: '2026-11-26', month: '2026-11' };
+const DAY: Periods = periodsAt(NOW, 'UTC');
 const NOTHING = { pageview: false, visit: false };
 const SITE = 'memory';
 /** The page every join here reads: these tests are about durability, not pages. */
@@ -190,22 +191,21 @@ describe('memory store on disk', () => {
     const store = await open(dir);
     await Promise.all(Array.from({ length: 100 }, (_, i) => joinPage(store, `old-${i}`)));
     await Promise.all(Array.from({ length: 100 }, (_, i) => store.leave(SITE, `old-${i}`, now)));
-    assert.deepEqual(store.entryCounts(), { open: 0, closed: 100, last: 100, days: 1, months: 1, livePages: 0, referrers: 0, dayPages: 1 });
+    assert.deepEqual(store.entryCounts(), { open: 0, closed: 100, last: 100, days: 1, months: 1, minutes: 1, hours: 1, livePages: 0, referrers: 0, dayPages: 1 });
     now += WINDOW + MINUTE;
     await joinPage(store, 'new');
-    assert.deepEqual(store.entryCounts(), { open: 1, closed: 0, last: 1, days: 1, months: 1, livePages: 1, referrers: 0, dayPages: 1 });
+    assert.deepEqual(store.entryCounts(), { open: 1, closed: 0, last: 1, days: 1, months: 1, minutes: 1, hours: 1, livePages: 1, referrers: 0, dayPages: 1 });
 
     await Promise.all(
       Array.from({ length: 800 }, (_, d) => {
-        const date = new Date(Date.UTC(2026, 0, 1) + d * 24 * 60 * MINUTE).toISOString();
-        return joinPage(store, `day-${d}`, 'visitor', { day: date.slice(0, 10), month: date.slice(0, 7) });
+        return joinPage(store, `day-${d}`, 'visitor', periodsAt(Date.UTC(2026, 0, 1) + d * 24 * 60 * MINUTE, 'UTC'));
       }),
     );
     const { days, months, dayPages } = store.entryCounts();
     assert.equal(days, 62);
     assert.equal(months, 25);
     assert.equal(dayPages, DAY_PAGES_KEEP_DAYS, 'one page a day, for the days kept');
-    const latest = await store.read(SITE, { day: '2028-03-10', month: '2028-03' });
+    const latest = await store.read(SITE, periodsAt(Date.UTC(2028, 2, 10), 'UTC'));
     assert.deepEqual([latest.pageviews.today, latest.pageviews.month], [1, 10]);
     await store.close();
     now = NOW;

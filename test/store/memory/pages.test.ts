@@ -6,6 +6,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { periodsAt } from '../../../src/calendar.js';
 import { readJournal } from '../../../src/store/memory/journal.js';
 import { openMemoryStore, type MemoryStore, type MemoryStoreOptions, type StoreRecord } from '../../../src/store/memory/memory-store.js';
 import { DAY_PAGES_KEEP_DAYS, DAY_PAGES_MAX, type JoinInput, type Periods } from '../../../src/store/store.js';
@@ -14,7 +15,7 @@ import { sources } from '../contract-live.js';
 const MINUTE = 60_000;
 const WINDOW = 30 * MINUTE;
 const NOW = Date.UTC(2026, 10, 26, 3, 0, 0);
-const DAY: Periods = { day: '2026-11-26', month: '2026-11' };
+const DAY: Periods = periodsAt(Date.UTC(2026, 10, 26, 3), 'UTC');
 const SITE = 'pages';
 const A = 'https://news.example/a/1';
 const B = 'https://news.example/a/2';
@@ -70,12 +71,12 @@ describe('memory store pages on disk', () => {
     assert.deepEqual(
       entries.map(({ record }) => record),
       [
-        { o: 'j', s: SITE, p: 'a1', t: 'g:visitor-a', n: now, d: DAY.day, m: DAY.month, u: A, ti: 'Bão số 9', se: 'Thời sự', au: 'An', c: 'search', h: 'www.google.com' },
-        { o: 'j', s: SITE, p: 'b1', t: 'g:visitor-b', n: now, d: DAY.day, m: DAY.month, u: B, i: 1 },
-        { o: 'j', s: SITE, p: 'm1', t: 'm:member-1', n: now, d: DAY.day, m: DAY.month, v: 'visitor-c', u: B, c: 'social', h: 'zalo.me' },
+        { o: 'j', s: SITE, p: 'a1', t: 'g:visitor-a', n: now, d: DAY.day, m: DAY.month, mi: DAY.minute, hr: DAY.hour, u: A, ti: 'Bão số 9', se: 'Thời sự', au: 'An', c: 'search', h: 'www.google.com' },
+        { o: 'j', s: SITE, p: 'b1', t: 'g:visitor-b', n: now, d: DAY.day, m: DAY.month, mi: DAY.minute, hr: DAY.hour, u: B, i: 1 },
+        { o: 'j', s: SITE, p: 'm1', t: 'm:member-1', n: now, d: DAY.day, m: DAY.month, mi: DAY.minute, hr: DAY.hour, v: 'visitor-c', u: B, c: 'social', h: 'zalo.me' },
         { o: 'e', s: SITE, p: 'a1', i: 1, ms: 4_200, d: DAY.day },
         { o: 'e', s: SITE, p: 'b1' },
-        { o: 'l', s: SITE, p: 'm1', n: now, ms: 2_500, d: DAY.day },
+        { o: 'l', s: SITE, p: 'm1', n: now, ms: 2_500, d: DAY.day, k: [DAY.minute, DAY.hour, DAY.day, DAY.month] },
       ],
       'the usual values (direct, engaged) are left out',
     );
@@ -139,8 +140,7 @@ describe('memory store pages on disk', () => {
     assert.deepEqual(top[0], { url: A, pageviews: 3, engagedSeconds: 0 }, 'the most read page stays');
 
     for (let d = 1; d <= DAY_PAGES_KEEP_DAYS; d++) {
-      const day = new Date(Date.UTC(2026, 10, 26 + d)).toISOString().slice(0, 10);
-      await store.join(input(`day-${d}`, 'visitor-days', { periods: { day, month: day.slice(0, 7) } }));
+      await store.join(input(`day-${d}`, 'visitor-days', { periods: periodsAt(Date.UTC(2026, 10, 26 + d), 'UTC') }));
     }
     assert.deepEqual(await store.dayPages(SITE, DAY.day, 10), [], `the oldest day goes once ${DAY_PAGES_KEEP_DAYS} newer ones are kept`);
     assert.equal(store.entryCounts().dayPages, DAY_PAGES_KEEP_DAYS);

@@ -6,12 +6,13 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, it } from 'node:test';
+import { periodsAt } from '../../../src/calendar.js';
 import { openMemoryStore } from '../../../src/store/memory/memory-store.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const WINDOW = 30 * MINUTE;
-const DAY = { day: '2026-11-26', month: '2026-11' };
+const DAY = periodsAt(Date.UTC(2026, 10, 26, 3), 'UTC');
 const VISITOR = 'visitor-3f9c2a7e-retention';
 /** The page every join here reads: these tests are about durability, not pages. */
 const READING = { page: { url: 'https://memory.example/' }, source: 'direct', engaged: true } as const;
