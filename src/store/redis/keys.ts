@@ -10,6 +10,14 @@ export const PERIOD_TTL_SECONDS = { day: 40 * 86_400, month: 400 * 86_400 } as c
 const SAFE_PART = /^[^\s{}]{1,64}$/;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const MONTH = /^\d{4}-\d{2}$/;
+/** History bucket keys (src/audience/calendar-buckets.ts bucketKey) by period. */
+const BUCKET = {
+  minute: /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}[+-]\d{2}:\d{2}$/,
+  hour: /^\d{4}-\d{2}-\d{2}T\d{2}[+-]\d{2}:\d{2}$/,
+  day: DAY,
+  month: MONTH,
+} as const;
+export type BucketPeriod = keyof typeof BUCKET;
 
 export class KeyError extends TypeError {
   constructor(message: string) {
@@ -57,6 +65,16 @@ export interface SiteKeys {
   dayPageInfo(day: string): string;
   /** STRING cookieless mode's random salt of one day, e.g. "2026-11-26"; expires 48 hours after it was made. */
   salt(day: string): string;
+  /** Where one history bucket (lua/includes/history.lua) is kept: a minute in the HASH of its hour
+   * (field "41"), an hour in that of its day (field "09+07:00"), both with TTLs from the retention; a
+   * day in that of its year, a month in that of all months, both kept for ever (field: the bucket key).
+   * Small hashes, so Redis keeps the fine ones compact (listpack). */
+  historyOf(period: BucketPeriod, bucket: string): HistoryField;
+}
+
+export interface HistoryField {
+  readonly hash: string;
+  readonly field: string;
 }
 
 export class Keys {
@@ -91,6 +109,20 @@ export class Keys {
       dayPages: (day) => `${base}dpages:${checked('day', day, DAY)}`,
       dayPageInfo: (day) => `${base}dpinfo:${checked('day', day, DAY)}`,
       salt: (day) => `${base}salt:${checked('day', day, DAY)}`,
+      historyOf: (period, bucket) => {
+        if (!Object.hasOwn(BUCKET, period)) throw new KeyError(`period: expected minute, hour, day or month, got ${JSON.stringify(period)}`);
+        checked(`${period} bucket`, bucket, BUCKET[period]);
+        switch (period) {
+          case 'minute': // 2026-11-26T09:41+07:00 -> hmin:2026-11-26T09+07:00, 41
+            return { hash: `${base}hmin:${bucket.slice(0, 13)}${bucket.slice(16)}`, field: bucket.slice(14, 16) };
+          case 'hour': // 2026-11-26T09+07:00 -> hhour:2026-11-26, 09+07:00
+            return { hash: `${base}hhour:${bucket.slice(0, 10)}`, field: bucket.slice(11) };
+          case 'day':
+            return { hash: `${base}hday:${bucket.slice(0, 4)}`, field: bucket };
+          case 'month':
+            return { hash: `${base}hmonth`, field: bucket };
+        }
+      },
     };
   }
 }

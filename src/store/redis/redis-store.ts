@@ -15,14 +15,16 @@
 import { randomBytes } from 'node:crypto';
 import { v4 as uuidv4 } from 'uuid';
 import { ChangeListeners } from '../change-listeners.js';
-import type { DayPage, EngagementReport, JoinInput, JoinResult, LiveFigures, Periods } from '../store.js';
+import type { DayPage, EngagementReport, HistoryPeriod, HistoryPoint, ImportedCounts, JoinInput, JoinResult, LiveFigures, Periods } from '../store.js';
 import type { StartingTotals, Store, StoreCounts, StoreLogger, StoreOptions } from '../store.js';
+import { historyTarget, importHistory, readHistory } from './history.js';
 import { answerWithin, checkReady, connectRedis, type RedisClient, type RedisTarget } from './connect.js';
-import { Keys } from './keys.js';
+import { Keys, type SiteKeys } from './keys.js';
 import { check, checkedJoin, checkReport } from './join-input.js';
 import { LivePagesReader, pageLimits } from './live-pages.js';
 import { ChangePublisher, changeFrom, movedFrom } from './notices.js';
-import { type JoinPage, Scripts } from './scripts.js';
+import { type HistoryTarget, type JoinPage, Scripts } from './scripts.js';
+import { countsFrom, totalFields } from './totals.js';
 
 export interface RedisStoreOptions extends StoreOptions {
   /** One server by URL, a Redis Cluster, or a Sentinel-managed master. */
@@ -38,7 +40,6 @@ export interface RedisStoreOptions extends StoreOptions {
   readonly logger?: StoreLogger | undefined;
 }
 
-
 /** How long close() may spend ending its sessions in Redis before it just disconnects. */
 const CLOSE_TIMEOUT_MS = 2_000;
 const SALT_LIFETIME_MS = 48 * 3_600_000;
@@ -53,11 +54,6 @@ interface Held {
   /** What a resume re-joins: the page, its source, and its engagement now. */
   readonly page: JoinPage | undefined;
 }
-
-function count(value: string | null | undefined): number {
-  return value == null ? 0 : Number(value);
-}
-
 
 export class RedisStore implements Store {
   /** Identifies this process's presence entries and its `sess:<id>` hashes. */
@@ -118,6 +114,7 @@ export class RedisStore implements Store {
   async join(input: JoinInput): Promise<JoinResult> {
     const { tag, page } = checkedJoin(input);
     const keys = this.keys.site(input.site);
+    const history = historyTarget(keys, input.periods, this.options.historyRetention);
     const claim = ++this.lastClaim;
     const claims = this.claimsIn(input.site);
     const reply = await this.whenRedisAnswers(() => {
@@ -125,7 +122,7 @@ export class RedisStore implements Store {
       return this.scripts.join({
         keys, replacedChannel: this.keys.replaced, site: input.site, instanceId: this.instanceId, psid: input.psid, tag,
         visitor: input.visitor, claim, now: input.now, presenceTtlMs: this.options.presenceTtlMs,
-        visitWindowMs: this.options.visitWindowMs, periods: input.periods, resume: false, page,
+        visitWindowMs: this.options.visitWindowMs, periods: input.periods, resume: false, page, history,
       });
     }).catch((error: unknown) => {
       if (claims.get(input.psid) === claim) claims.delete(input.psid);
@@ -149,7 +146,7 @@ export class RedisStore implements Store {
     this.held.get(site)?.delete(psid);
     this.claims.get(site)?.delete(psid);
     const engaged = report === undefined ? undefined : { day: report.periods.day, ms: report.engagedMs };
-    const ended = this.scripts.leave(keys, this.instanceId, psid, now, engaged);
+    const ended = this.scripts.leave(keys, this.instanceId, psid, now, this.historyAt(site, keys, now), engaged);
     if (await Promise.race([this.closed, ended])) this.changed(site);
   }
 
@@ -181,24 +178,24 @@ export class RedisStore implements Store {
   async read(site: string, periods: Periods): Promise<StoreCounts> {
     const keys = this.keys.site(site);
     checkReady(this.client);
-    const v = await answerWithin(this.scripts.read(keys, periods), 'a read');
-    const peakAt = v[10];
-    return {
-      online: { guest: count(v[0]), member: count(v[1]), bot: count(v[2]) },
-      visits: { total: count(v[3]), today: count(v[5]), month: count(v[7]) },
-      pageviews: { total: count(v[4]), today: count(v[6]), month: count(v[8]) },
-      peak: { online: count(v[9]), at: peakAt == null ? null : Number(peakAt) },
-    };
+    return countsFrom(await answerWithin(this.scripts.read(keys, periods), 'a read'));
+  }
+
+  async history(site: string, period: HistoryPeriod, keys: readonly string[]): Promise<HistoryPoint[]> {
+    const siteKeys = this.keys.site(site);
+    checkReady(this.client);
+    return answerWithin(readHistory(this.scripts, siteKeys, period, keys), 'a history read');
+  }
+
+  async importHistory(site: string, period: 'day' | 'month', rows: readonly ImportedCounts[]): Promise<void> {
+    const keys = this.keys.site(site);
+    checkReady(this.client);
+    await importHistory(this.scripts, keys, period, rows);
+    this.changed(site);
   }
 
   async setTotals(site: string, totals: StartingTotals): Promise<void> {
-    const fields: Record<string, number> = {};
-    for (const name of ['visits', 'pageviews'] as const) {
-      const value = totals[name];
-      if (value === undefined) continue;
-      check(Number.isSafeInteger(value) && value >= 0, `${name}: expected a whole number >= 0`);
-      fields[name] = value;
-    }
+    const fields = totalFields(totals);
     const keys = this.keys.site(site);
     if (Object.keys(fields).length === 0) return;
     checkReady(this.client);
@@ -260,7 +257,10 @@ export class RedisStore implements Store {
     const now = this.options.clock();
     const sites = this.activeSites();
     this.held.clear();
-    const ended = await Promise.all(sites.map((site) => this.scripts.reap(this.keys.site(site), this.instanceId, now, false)));
+    const ended = await Promise.all(sites.map((site) => {
+      const keys = this.keys.site(site);
+      return this.scripts.reap(keys, this.instanceId, now, false, this.historyAt(site, keys, now));
+    }));
     const changed = new Set([...unpublished, ...sites.filter((_, i) => ended[i]! > 0)]);
     await Promise.all([...changed].map((site) => this.publisher.publish(site)));
     await Promise.all([this.client.quit(), this.subscriber.quit()]);
@@ -311,14 +311,15 @@ export class RedisStore implements Store {
     const now = this.options.clock();
     await Promise.all(this.activeSites().map(async (site) => {
       const keys = this.keys.site(site);
-      const { missing, dead } = await this.scripts.heartbeat(keys, this.instanceId, this.options.presenceTtlMs, now - this.options.visitWindowMs);
+      const history = this.historyAt(site, keys, now);
+      const { missing, dead } = await this.scripts.heartbeat(keys, this.instanceId, this.options.presenceTtlMs, now, now - this.options.visitWindowMs, history);
       if (missing && (this.held.get(site)?.size ?? 0) > 0) await this.resync(site, now);
       // After Redis was away, every instance's presence may look expired: reap only once all of them
       // had a presence TTL to heartbeat again.
       if (now - this.readySince < this.options.presenceTtlMs) return;
       let ended = 0;
       // The reap checks the expiry again: an instance that heartbeated since the listing stays.
-      for (const id of dead) ended += await this.scripts.reap(keys, id, now, true);
+      for (const id of dead) ended += await this.scripts.reap(keys, id, now, true, history);
       if (ended > 0) this.changed(site);
     }));
   }
@@ -326,13 +327,14 @@ export class RedisStore implements Store {
   /** Re-joins every session held in a site after this instance was reaped; they resume, uncounted. */
   private async resync(site: string, now: number): Promise<void> {
     const keys = this.keys.site(site);
+    const history = this.historyAt(site, keys, now);
     const claims = this.claimsIn(site);
     // Each re-join carries the latest claim, so a later move notice still names the newest socket.
     const held = [...this.sessions(site)].map(([psid, entry]) => ({ psid, ...entry, claim: claims.get(psid) ?? entry.claim }));
     // All commands are issued in this turn, before any later leave, so Redis sees them in order.
     const replies = await Promise.all(held.map(({ psid, tag, visitor, periods, claim, page }) => this.scripts.join({
       keys, replacedChannel: this.keys.replaced, site, instanceId: this.instanceId, psid, tag, visitor, claim, now,
-      presenceTtlMs: this.options.presenceTtlMs, visitWindowMs: this.options.visitWindowMs, periods, resume: true, page,
+      presenceTtlMs: this.options.presenceTtlMs, visitWindowMs: this.options.visitWindowMs, periods, resume: true, page, history,
     })));
     // Pages that reconnected to another instance meanwhile belong to it now.
     replies.forEach((reply, i) => {
@@ -371,6 +373,11 @@ export class RedisStore implements Store {
         this.logger.warn({ err, site }, 'store replaced listener failed');
       }
     }
+  }
+
+  /** The history buckets of `now`, where scripts record the figures online; none without options.periodsAt. */
+  private historyAt(site: string, keys: SiteKeys, now: number): HistoryTarget {
+    return historyTarget(keys, this.options.periodsAt?.(site, now), this.options.historyRetention);
   }
 
   private warn(msg: string): (err: unknown) => void {

@@ -9,7 +9,7 @@ import { PERIOD_TTL_SECONDS, type SiteKeys } from './keys.js';
 import { pageLimits } from './live-pages.js';
 
 /** Bump when a script's KEYS/ARGV layout changes, so a client never pairs old code with new Lua. */
-const VERSION = 3;
+const VERSION = 4;
 const DEAD_PER_HEARTBEAT = 64;
 const LUA_DIR = new URL('./lua/', import.meta.url);
 /** Names the day keys of a leave with no engaged time to add: they are not touched. */
@@ -22,18 +22,21 @@ function source(file: string): string {
   );
 }
 
+// "-n": the script takes any number of keys, counted in its call.
 const FILES = {
-  join: 'join-21.lua',
-  leave: 'leave-17.lua',
+  join: 'join-25.lua',
+  leave: 'leave-21.lua',
   engage: 'engage-10.lua',
-  reap: 'reap-16.lua',
+  reap: 'reap-20.lua',
   forget: 'forget-2.lua',
-  heartbeat: 'heartbeat-3.lua',
-  read: 'read-5.lua',
+  heartbeat: 'heartbeat-8.lua',
+  read: 'read-6.lua',
   live: 'live-5.lua',
   dayPages: 'day-pages-2.lua',
+  history: 'history-n.lua',
+  importHistory: 'import-history-n.lua',
 } as const;
-const READ_ONLY: ReadonlySet<ScriptName> = new Set(['read', 'live', 'dayPages']);
+const READ_ONLY: ReadonlySet<ScriptName> = new Set(['read', 'live', 'dayPages', 'history']);
 
 type ScriptName = keyof typeof FILES;
 type Command = (...args: (string | number)[]) => Promise<unknown>;
@@ -58,6 +61,15 @@ export interface JoinCall {
   readonly resume: boolean;
   /** The page a guest or member reads; undefined for bots, who read no page. */
   readonly page?: JoinPage | undefined;
+  readonly history: HistoryTarget;
+}
+
+/** The history buckets a script records into, as lua/includes/history.lua takes them (history.ts historyTarget). */
+export interface HistoryTarget {
+  /** Minutes, hours, days and months hash. */
+  readonly keys: readonly string[];
+  /** Minute, hour, day and month field ("" for none: nothing recorded), minutes and hours hash TTL (s). */
+  readonly args: readonly (string | number)[];
 }
 
 export interface JoinPage {
@@ -117,7 +129,7 @@ export class Scripts {
       const command = `hc_${name}_v${VERSION}`;
       client.defineCommand(command, {
         lua: source(file),
-        numberOfKeys: Number(/-(\d+)\.lua$/.exec(file)![1]),
+        numberOfKeys: file.endsWith('-n.lua') ? undefined : Number(/-(\d+)\.lua$/.exec(file)![1]),
         readOnly: READ_ONLY.has(name),
       });
       commands[name] = (client as unknown as Record<string, Command>)[command]!.bind(client);
@@ -135,22 +147,23 @@ export class Scripts {
     const reply = (await this.commands.join(
       keys.inst, keys.sess(call.instanceId), keys.holder, keys.who, keys.online, keys.memberVisitors, keys.seen, keys.last,
       keys.tot, keys.day(call.periods.day), keys.month(call.periods.month), keys.peak,
-      ...keys.livePages, keys.dayPages(call.periods.day), keys.dayPageInfo(call.periods.day),
+      ...keys.livePages, keys.dayPages(call.periods.day), keys.dayPageInfo(call.periods.day), ...call.history.keys,
       call.instanceId, call.psid, call.tag, call.visitor, call.now, call.presenceTtlMs, call.now - call.visitWindowMs,
       PERIOD_TTL_SECONDS.day, PERIOD_TTL_SECONDS.month, call.resume ? 1 : 0, call.claim, call.replacedChannel, call.site,
       page === undefined ? '' : `${page.engaged ? 1 : 0} ${page.source} ${page.host} ${page.url}`,
       page?.title ?? '', page?.section ?? '', page?.author ?? '',
-      limits.maxLivePages, limits.maxReferrers, limits.otherPage, limits.otherReferrer, ...this.dayLimits(),
+      limits.maxLivePages, limits.maxReferrers, limits.otherPage, limits.otherReferrer, ...this.dayLimits(), ...call.history.args,
     )) as number[];
     return { pageview: reply[0] === 1, visit: reply[1] === 1, missing: reply[2] === 1, elsewhere: reply[3] === 1 };
   }
 
   /** `engaged`: engaged time not yet reported and the day it goes to. */
-  async leave(keys: SiteKeys, instanceId: string, psid: string, now: number, engaged?: { day: string; ms: number }): Promise<boolean> {
+  async leave(keys: SiteKeys, instanceId: string, psid: string, now: number, history: HistoryTarget, engaged?: { day: string; ms: number }): Promise<boolean> {
     const day = engaged?.day ?? NO_REPORT_DAY;
     const reply = await this.commands.leave(
       keys.sess(instanceId), keys.holder, keys.who, keys.online, keys.memberVisitors, keys.seen, keys.last, keys.peak,
-      ...keys.livePages, keys.dayPages(day), keys.dayPageInfo(day), instanceId, psid, now, engaged?.ms ?? 0, ...this.dayLimits(),
+      ...keys.livePages, keys.dayPages(day), keys.dayPageInfo(day), ...history.keys,
+      instanceId, psid, now, engaged?.ms ?? 0, ...this.dayLimits(), ...history.args,
     );
     return reply === 1;
   }
@@ -164,10 +177,10 @@ export class Scripts {
   }
 
   /** Returns how many page sessions the reaped instance held. `ifExpired`: only when its presence expired by Redis's clock. */
-  async reap(keys: SiteKeys, instanceId: string, now: number, ifExpired: boolean): Promise<number> {
+  async reap(keys: SiteKeys, instanceId: string, now: number, ifExpired: boolean, history: HistoryTarget): Promise<number> {
     const reply = await this.commands.reap(
       keys.inst, keys.sess(instanceId), keys.holder, keys.who, keys.online, keys.memberVisitors, keys.seen, keys.last, keys.peak,
-      ...keys.livePages, instanceId, now, ifExpired ? 1 : 0,
+      ...keys.livePages, ...history.keys, instanceId, now, ifExpired ? 1 : 0, ...history.args,
     );
     return reply as number;
   }
@@ -178,16 +191,30 @@ export class Scripts {
   }
 
   /** `visitCutoff`: now - the visit window; closed page sessions and identities older than it are dropped. */
-  async heartbeat(keys: SiteKeys, instanceId: string, presenceTtlMs: number, visitCutoff: number): Promise<HeartbeatReply> {
+  async heartbeat(keys: SiteKeys, instanceId: string, presenceTtlMs: number, now: number, visitCutoff: number, history: HistoryTarget): Promise<HeartbeatReply> {
     const [missing, ...dead] = (await this.commands.heartbeat(
-      keys.inst, keys.seen, keys.last, instanceId, presenceTtlMs, DEAD_PER_HEARTBEAT, visitCutoff,
+      keys.inst, keys.seen, keys.last, keys.online, ...history.keys,
+      instanceId, presenceTtlMs, DEAD_PER_HEARTBEAT, visitCutoff, ...history.args, now,
     )) as [number, ...string[]];
     return { missing: missing === 1, dead };
   }
 
-  /** Flat HMGET values in the order read-5.lua documents; null for a missing field. */
+  /** Flat HMGET values in the order read-6.lua documents; null for a missing field. */
   async read(keys: SiteKeys, periods: Periods): Promise<(string | null)[]> {
-    return (await this.commands.read(keys.online, keys.tot, keys.day(periods.day), keys.month(periods.month), keys.peak)) as (string | null)[];
+    return (await this.commands.read(
+      keys.online, keys.tot, keys.day(periods.day), keys.month(periods.month), keys.peak, keys.day(periods.yesterday),
+    )) as (string | null)[];
+  }
+
+  /** Each bucket's value (lua/includes/history.lua), null for none; `hashes`: each hash with its fields. */
+  async history(hashes: ReadonlyMap<string, readonly string[]>): Promise<(string | null)[]> {
+    const fields = [...hashes.values()];
+    return (await this.commands.history(hashes.size, ...hashes.keys(), ...fields.map((f) => f.length), ...fields.flat())) as (string | null)[];
+  }
+
+  /** `rows`: per bucket its hash's index in `hashes`, field, visits, pageviews, as import-history-n.lua takes them. */
+  async importHistory(hashes: readonly string[], rows: readonly (string | number)[]): Promise<void> {
+    await this.commands.importHistory(hashes.length, ...hashes, ...rows);
   }
 
   async live(keys: SiteKeys, mostPages: number, mostReferrers: number): Promise<LiveReply> {

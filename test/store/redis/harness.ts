@@ -11,7 +11,7 @@ import type { RedisServer } from '../../support/redis-server.js';
 export const PREFIX = 'hc';
 export const SITE = 'news';
 export const WINDOW = 30 * 60_000;
-export const DAY: Periods = { day: '2026-11-26', month: '2026-11' };
+export const DAY: Periods = { day: '2026-11-26', month: '2026-11', hour: '2026-11-26T09+07:00', minute: '2026-11-26T09:41+07:00', yesterday: '2026-11-25' };
 export const ARTICLE = 'https://news.example/a/1';
 /** What a join reads unless a test says otherwise: one article, arrived directly, engaged. */
 export const READING = { page: { url: ARTICLE }, source: 'direct', engaged: true } as const satisfies Partial<JoinInput>;

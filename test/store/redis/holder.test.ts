@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import { Keys } from '../../../src/store/redis/keys.js';
 import { createRedisStore, type RedisStore, type RedisStoreOptions } from '../../../src/store/redis/redis-store.js';
+import { historyTarget } from '../../../src/store/redis/history.js';
 import { Scripts } from '../../../src/store/redis/scripts.js';
 import type { JoinInput } from '../../../src/store/store.js';
 import { startRedisProxy } from '../../support/redis-proxy.js';
@@ -35,7 +36,10 @@ describe('redis store: one holder per page session', { timeout: 20_000 }, () => 
     return heard;
   };
   const counts = () => stores.at(-1)!.read(SITE, DAY); // the last store opened stays open in each test
-  const reap = (instanceId: string, ifExpired: boolean) => new Scripts(admin).reap(new Keys(PREFIX).site(SITE), instanceId, Date.now(), ifExpired);
+  const reap = (instanceId: string, ifExpired: boolean) => {
+    const keys = new Keys(PREFIX).site(SITE);
+    return new Scripts(admin).reap(keys, instanceId, Date.now(), ifExpired, historyTarget(keys, undefined));
+  };
 
   beforeEach(async () => {
     server = await startRedisServer();
@@ -70,7 +74,7 @@ describe('redis store: one holder per page session', { timeout: 20_000 }, () => 
     await b.leave(SITE, page.psid, Date.now()); // B's old socket closes late: nothing to end
     let figures = await counts();
     assert.deepEqual(figures.online, { guest: 1, member: 0, bot: 0 });
-    assert.deepEqual(figures.pageviews, { total: 1, today: 1, month: 1 });
+    assert.deepEqual(figures.pageviews, { total: 1, today: 1, month: 1, yesterday: 0 });
     assert.equal(figures.visits.total, 1);
     await c.leave(SITE, page.psid, Date.now());
     figures = await counts();

@@ -8,7 +8,7 @@ import { type RedisCluster, startRedisCluster } from '../../support/redis-cluste
 import { storeContract } from '../contract.js';
 import { READING } from './harness.js';
 
-const DAY: Periods = { day: '2026-11-26', month: '2026-11' };
+const DAY: Periods = { day: '2026-11-26', month: '2026-11', hour: '2026-11-26T09+07:00', minute: '2026-11-26T09:41+07:00', yesterday: '2026-11-25' };
 const silent = { warn() {} };
 
 let started: Promise<RedisCluster> | undefined;

@@ -9,7 +9,7 @@ import { type RedisSentinel, startRedisSentinel } from '../../support/redis-sent
 import { READING } from './harness.js';
 
 const SITE = 'news';
-const DAY: Periods = { day: '2026-11-26', month: '2026-11' };
+const DAY: Periods = { day: '2026-11-26', month: '2026-11', hour: '2026-11-26T09+07:00', minute: '2026-11-26T09:41+07:00', yesterday: '2026-11-25' };
 const JOINS = 60;
 const LEAVES = 10;
 
@@ -60,9 +60,11 @@ describe('redis store behind Sentinel', { timeout: 60_000 }, () => {
     t.diagnostic(`every join and leave done ${recoveredIn} ms after the master froze`);
 
     const counts = await store.read(SITE, DAY);
-    assert.deepEqual(counts.pageviews, { total: JOINS, today: JOINS, month: JOINS });
-    assert.deepEqual(counts.visits, { total: JOINS, today: JOINS, month: JOINS });
+    assert.deepEqual(counts.pageviews, { total: JOINS, today: JOINS, month: JOINS, yesterday: 0 });
+    assert.deepEqual(counts.visits, { total: JOINS, today: JOINS, month: JOINS, yesterday: 0 });
     assert.equal(counts.online.guest, JOINS - LEAVES);
+    const [minute] = await store.history(SITE, 'minute', [DAY.minute]);
+    assert.deepEqual([minute!.pageviews, minute!.visits], [JOINS, JOINS], 'the history counts each join once too');
     assert.deepEqual(await join(1), { pageview: false, visit: false }, 'a page that left during the failover resumes');
     assert.ok(recoveredIn < 15_000, `recovered in ${recoveredIn} ms`);
     assert.notEqual(await sentinel.masterPort(), oldMaster);

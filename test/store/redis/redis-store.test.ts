@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import { Keys } from '../../../src/store/redis/keys.js';
 import { createRedisStore, type RedisStore, type RedisStoreOptions } from '../../../src/store/redis/redis-store.js';
+import { historyTarget } from '../../../src/store/redis/history.js';
 import { Scripts } from '../../../src/store/redis/scripts.js';
 import type { JoinInput } from '../../../src/store/store.js';
 import { startRedisProxy } from '../../support/redis-proxy.js';
@@ -80,8 +81,8 @@ describe('redis store', { timeout: 20_000 }, () => {
     assert.ok(Date.now() - killedAt >= presenceTtlMs / 3, 'not reaped before its presence could expire');
 
     const counts = await survivor.read(SITE, DAY);
-    assert.deepEqual(counts.pageviews, { total: 2, today: 2, month: 2 });
-    assert.deepEqual(counts.visits, { total: 2, today: 2, month: 2 });
+    assert.deepEqual(counts.pageviews, { total: 2, today: 2, month: 2, yesterday: 0 });
+    assert.deepEqual(counts.visits, { total: 2, today: 2, month: 2, yesterday: 0 });
     assert.deepEqual(await survivor.join({ ...first, now: Date.now() }), { pageview: false, visit: false }, 'the page session resumes');
     assert.equal((await survivor.read(SITE, DAY)).online.guest, 1);
     assert.deepEqual(await allKeys(admin).then((keys) => keys.filter((key) => key.includes(':sess:'))), [`hc:{news}:sess:${survivor.instanceId}`]);
@@ -92,11 +93,12 @@ describe('redis store', { timeout: 20_000 }, () => {
     const call = {
       keys: new Keys(PREFIX).site(SITE), replacedChannel: `${PREFIX}:replaced`, site: SITE, instanceId: 'instance-1', psid: psid(),
       tag: 'g:visitor-a', visitor: 'visitor-a', claim: 1, now: Date.now(), presenceTtlMs: 30_000, visitWindowMs: WINDOW, periods: DAY, resume: false,
+      history: historyTarget(new Keys(PREFIX).site(SITE), DAY),
     };
     assert.deepEqual(await scripts.join(call), { pageview: true, visit: true, missing: true, elsewhere: false });
     assert.deepEqual(await scripts.join(call), { pageview: false, visit: false, missing: false, elsewhere: false });
-    assert.equal(await scripts.leave(call.keys, call.instanceId, call.psid, Date.now()), true);
-    assert.equal(await scripts.leave(call.keys, call.instanceId, call.psid, Date.now()), false);
+    assert.equal(await scripts.leave(call.keys, call.instanceId, call.psid, Date.now(), call.history), true);
+    assert.equal(await scripts.leave(call.keys, call.instanceId, call.psid, Date.now(), call.history), false);
     const store = await open();
     const counts = await store.read(SITE, DAY);
     assert.equal(counts.pageviews.total, 1);
@@ -176,8 +178,8 @@ describe('redis store', { timeout: 20_000 }, () => {
     await server.restart();
     await waitFor('the store to reconnect', () => store.ping().then(() => true, () => false));
     const counts = await store.read(SITE, DAY);
-    assert.deepEqual(counts.visits, { total: 52_015_395, today: 2, month: 2 });
-    assert.deepEqual(counts.pageviews, { total: 3_000_000_001, today: 2, month: 2 });
+    assert.deepEqual(counts.visits, { total: 52_015_395, today: 2, month: 2, yesterday: 0 });
+    assert.deepEqual(counts.pageviews, { total: 3_000_000_001, today: 2, month: 2, yesterday: 0 });
     assert.equal(counts.online.guest, 2);
     assert.deepEqual(await store.join(input('visitor-c')), { pageview: true, visit: true }, 'scripts reload after the restart');
     assert.equal((await store.read(SITE, DAY)).pageviews.total, 3_000_000_002);
@@ -192,9 +194,9 @@ describe('redis store', { timeout: 20_000 }, () => {
     assert.deepEqual(await allKeys(admin), []);
     await assert.rejects(store.read('bad}site', DAY), TypeError);
     await assert.rejects(store.read('', DAY), TypeError);
-    await assert.rejects(store.read(SITE, { day: '26/11/2026', month: '2026-11' }), TypeError);
+    await assert.rejects(store.read(SITE, { ...DAY, day: '26/11/2026' }), TypeError);
     await assert.rejects(store.join({ ...input('visitor-a'), site: '{x}' }), TypeError);
-    await assert.rejects(store.join({ ...input('visitor-a'), periods: { day: '2026-11-26', month: 'x' } }), TypeError);
+    await assert.rejects(store.join({ ...input('visitor-a'), periods: { ...DAY, month: 'x' } }), TypeError);
     await assert.rejects(store.join({ ...input('visitor-a'), psid: '' }), TypeError);
     await assert.rejects(store.setTotals(SITE, { visits: -1 }), TypeError);
     await assert.rejects(store.setTotals(SITE, { pageviews: 1.5 }), TypeError);
@@ -209,7 +211,7 @@ describe('redis store', { timeout: 20_000 }, () => {
     assert.ok(newsKeys.length > 0);
     for (const key of newsKeys) assert.match(key, /^hc:\{news\}:/);
     await store.join({ ...input('visitor-a'), site: 'sport' });
-    for (const key of await allKeys(admin)) assert.match(key, /^hc:\{(news|sport)\}:(inst|sess:[0-9a-f-]{36}|holder|who|mvis|online|seen|last|tot|peak|day:2026-11-26|month:2026-11|pages|pmeta|psrc|preaders|ewho|live|refs|dpages:2026-11-26|dpinfo:2026-11-26)$/);
+    for (const key of await allKeys(admin)) assert.match(key, /^hc:\{(news|sport)\}:(inst|sess:[0-9a-f-]{36}|holder|who|mvis|online|seen|last|tot|peak|day:2026-11-26|month:2026-11|pages|pmeta|psrc|preaders|ewho|live|refs|dpages:2026-11-26|dpinfo:2026-11-26|hmin:2026-11-26T09\+07:00|hhour:2026-11-26|hday:2026|hmonth)$/);
   });
 
   it('tells other instances about changes, and ignores its own and malformed messages', async () => {
@@ -227,7 +229,10 @@ describe('redis store', { timeout: 20_000 }, () => {
   });
 
   // What another instance does to this one when this one's heartbeats stop, e.g. during a long pause.
-  const reapWhilePaused = (store: RedisStore) => new Scripts(admin).reap(new Keys(PREFIX).site(SITE), store.instanceId, Date.now(), false);
+  const reapWhilePaused = (store: RedisStore) => {
+    const keys = new Keys(PREFIX).site(SITE);
+    return new Scripts(admin).reap(keys, store.instanceId, Date.now(), false, historyTarget(keys, undefined));
+  };
   const guestsOnline = async (store: RedisStore) => (await store.read(SITE, DAY)).online.guest;
 
   it('re-joins its sessions without pageviews when its heartbeat finds it was reaped', async () => {

@@ -85,7 +85,8 @@ local function updatePeak(online, peak, now)
 end
 
 -- Ends an open page session whose record holder held, and its page reader (P: pageKeys); its psid
--- keeps its leave time in seen so it can resume within the visit window.
+-- keeps its leave time in seen so it can resume within the visit window. Returns true when a figure
+-- may have grown (a guest counts again).
 local function endSession(holder, who, online, memberVisitors, seen, last, peak, P, psid, record, now)
   local _, _, visitor, tag, part = parseRecord(record)
   redis.call("HDEL", holder, psid)
@@ -93,8 +94,10 @@ local function endSession(holder, who, online, memberVisitors, seen, last, peak,
   if page then
     endPage(P, tag, page)
   end
-  if removeSession(who, online, memberVisitors, last, tag, visitor, now) then
+  local raised = removeSession(who, online, memberVisitors, last, tag, visitor, now)
+  if raised then
     updatePeak(online, peak, now)
   end
   redis.call("ZADD", seen, now, psid)
+  return raised
 end

@@ -7,10 +7,11 @@
     KEYS[3]  day     HASH {visits, pageviews}
     KEYS[4]  month   HASH {visits, pageviews}
     KEYS[5]  peak    HASH {online, at}
+    KEYS[6]  yesterday HASH {visits, pageviews}, the day before KEYS[3]
 
   Output:
     flat array of strings or nil: online g, m, b; tot visits, pageviews; day visits, pageviews;
-    month visits, pageviews; peak online, at
+    month visits, pageviews; peak online, at; yesterday visits, pageviews
 ]]
 local out = {}
 local function add(key, ...)
@@ -24,4 +25,5 @@ for i = 2, 4 do
   add(KEYS[i], "visits", "pageviews")
 end
 add(KEYS[5], "online", "at")
+add(KEYS[6], "visits", "pageviews")
 return out

@@ -20,6 +20,7 @@
     KEYS[13..19]             the live-page keys, in the order of includes/pages.lua
     KEYS[20] dayPages        ZSET url -> pageviews of the day
     KEYS[21] dayPageInfo     HASH "t <url>", "s <url>" -> title, section; "e <url>" -> engaged ms, of the day
+    KEYS[22..25]             history: minutes of the hour, hours of the day, days of the year, months (keys.ts historyOf)
 
     ARGV[1]  instance id
     ARGV[2]  psid
@@ -40,6 +41,7 @@
     ARGV[18] most live pages, ARGV[19] most live referring hosts
     ARGV[20] OTHER_PAGE, ARGV[21] OTHER_REFERRER
     ARGV[22] day pages TTL (s), ARGV[23] most day pages kept, ARGV[24] day pages that start a trim
+    ARGV[25..30]             history buckets and TTLs, as includes/history.lua describes
 
   Output:
     {pageview 0|1, visit 0|1, 1 if this instance's presence entry was missing,
@@ -47,6 +49,7 @@
 ]]
 --- @include "pages"
 --- @include "sessions"
+--- @include "history"
 
 local rcall = redis.call
 local instance, psid, tag, visitor, now, cutoff = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[7]
@@ -56,6 +59,7 @@ local P = pageKeys(13)
 local page = parsePage(ARGV[14])
 local meta = {ARGV[15], ARGV[16], ARGV[17]}
 local limits = {ARGV[18], ARGV[19], ARGV[20], ARGV[21]}
+local H = historyKeys(22, 25)
 local function withPage(counted)
   return counted and record .. " " .. pagePart(counted) or record
 end
@@ -78,9 +82,13 @@ if held then
   -- nothing; the newest claim is kept. Only a changed identity moves the online counts, and only a
   -- changed identity or page moves the page's reader (who keeps the source the session started with).
   if oldTag ~= tag or oldVisitor ~= visitor then
+    local before = H and onlineFigures(KEYS[5])
     removeSession(KEYS[4], KEYS[5], KEYS[6], KEYS[8], oldTag, oldVisitor, now)
     addSession(KEYS[4], KEYS[5], KEYS[6], tag, visitor)
     updatePeak(KEYS[5], KEYS[12], now)
+    if H then
+      recordHistory(H, 0, 0, largerFigures(before, onlineFigures(KEYS[5])), now)
+    end
   end
   local oldPage = parsePage(oldPart)
   local counted = nil
@@ -113,11 +121,16 @@ local function withinWindow(score)
   return score ~= false and (score == "inf" or tonumber(score) >= tonumber(cutoff))
 end
 
+-- Only a member's join can lower a figure: its visitor's guest stops counting.
+local before = H and kind == "m" and onlineFigures(KEYS[5])
 local first = addSession(KEYS[4], KEYS[5], KEYS[6], tag, visitor)
 local pageview = ARGV[10] ~= "1" and not withinWindow(rcall("ZSCORE", KEYS[7], psid))
 rcall("ZADD", KEYS[7], "+inf", psid)
 
 if kind == "b" then
+  if H and first then
+    recordHistory(H, 0, 0, onlineFigures(KEYS[5]), now)
+  end
   return {0, 0, missing, 0}
 end
 
@@ -142,6 +155,10 @@ end
 
 if first then
   updatePeak(KEYS[5], KEYS[12], now)
+end
+-- The buckets count pageviews and visits exactly as the totals above.
+if H and (pageview or first or before) then
+  recordHistory(H, pageview and 1 or 0, visit and 1 or 0, largerFigures(before, onlineFigures(KEYS[5])), now)
 end
 
 return {pageview and 1 or 0, visit and 1 or 0, missing, 0}

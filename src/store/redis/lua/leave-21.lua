@@ -15,18 +15,21 @@
     KEYS[9..15]              the live-page keys, in the order of includes/pages.lua
     KEYS[16] dayPages        ZSET url -> pageviews, of the reported day
     KEYS[17] dayPageInfo     HASH "e <url>" -> engaged ms (and titles, sections), of the reported day
+    KEYS[18..21]             history: minutes of the hour, hours of the day, days of the year, months (keys.ts historyOf)
 
     ARGV[1]  instance id
     ARGV[2]  psid
     ARGV[3]  now (ms)
     ARGV[4]  engaged ms not yet reported (0: none)
     ARGV[5]  day pages TTL (s), ARGV[6] most day pages kept, ARGV[7] day pages that start a trim
+    ARGV[8..13]              history buckets of now and TTLs, as includes/history.lua describes
 
   Output:
     1 if the session was held here and ended, else 0
 ]]
 --- @include "pages"
 --- @include "sessions"
+--- @include "history"
 
 redis.call("HDEL", KEYS[1], ARGV[2])
 local record = redis.call("HGET", KEYS[2], ARGV[2])
@@ -41,5 +44,12 @@ local page = parsePage(part)
 if page then
   addEngagedMs(dayKeys(KEYS[16], KEYS[17], 5), page.url, ARGV[4])
 end
-endSession(KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], pageKeys(9), ARGV[2], record, ARGV[3])
+local H = historyKeys(18, 8)
+local before = H and onlineFigures(KEYS[4])
+if endSession(KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], pageKeys(9), ARGV[2], record, ARGV[3]) and H then
+  before = largerFigures(before, onlineFigures(KEYS[4]))
+end
+if H then
+  recordHistory(H, 0, 0, before, ARGV[3])
+end
 return 1

@@ -14,17 +14,20 @@
     KEYS[8]  last            ZSET tag -> last activity
     KEYS[9]  peak            HASH {online, at}
     KEYS[10..16]             the live-page keys, in the order of includes/pages.lua
+    KEYS[17..20]             history: minutes of the hour, hours of the day, days of the year, months (keys.ts historyOf)
 
     ARGV[1]  id of the instance being reaped
     ARGV[2]  now (ms)
     ARGV[3]  "1": only if its presence expired (by Redis's clock), as another instance reaping it;
              "0": unconditionally, as the instance's own close()
+    ARGV[4..9]               history buckets of now and TTLs, as includes/history.lua describes
 
   Output:
     number of page sessions ended
 ]]
 --- @include "pages"
 --- @include "sessions"
+--- @include "history"
 
 if ARGV[3] == "1" then
   -- It was listed as expired by a heartbeat, but may have heartbeated since: then it is alive.
@@ -35,13 +38,19 @@ if ARGV[3] == "1" then
 end
 
 local P = pageKeys(10)
+local H = historyKeys(17, 4)
+local before = H and onlineFigures(KEYS[5])
+local raised = false
 local ended = 0
 for _, psid in ipairs(redis.call("HKEYS", KEYS[2])) do
   local record = redis.call("HGET", KEYS[3], psid)
   if record and parseRecord(record) == ARGV[1] then
-    endSession(KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], P, psid, record, ARGV[2])
+    raised = endSession(KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], P, psid, record, ARGV[2]) or raised
     ended = ended + 1
   end
+end
+if H and ended > 0 then
+  recordHistory(H, 0, 0, raised and largerFigures(before, onlineFigures(KEYS[5])) or before, ARGV[2])
 end
 redis.call("DEL", KEYS[2])
 redis.call("ZREM", KEYS[1], ARGV[1])
