@@ -10,12 +10,14 @@ export const newId = (): string => crypto.getRandomValues(new Uint32Array(5)).jo
  */
 export function visitorId(remember: boolean): string {
   try {
-    if (!remember || (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl) throw 0;
-    // Storage's named properties: the key hc_vid, as getItem/setItem would read and write it.
-    let vid = localStorage.hc_vid;
-    if (!vid || !/^[\w-]{8,64}$/.test(vid)) localStorage.hc_vid = vid = newId();
-    return vid;
+    if (remember && !(navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl) {
+      // Storage's named properties: the key hc_vid, as getItem/setItem would read and write it.
+      let vid = localStorage.hc_vid;
+      if (!vid || !/^[\w-]{8,64}$/.test(vid)) localStorage.hc_vid = vid = newId();
+      return vid;
+    }
   } catch {
-    return newId();
+    // Storage is blocked: an id for this page only, as below.
   }
+  return newId();
 }

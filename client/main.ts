@@ -1,5 +1,6 @@
 // Entry of t.js: <script async src="https://STATS-HOST/t.js" data-site="SITE" data-member-token="..."></script>
 import { track, type Api } from './tracker.js';
+import { doc } from './doc.js';
 
 declare global {
   interface Window {
@@ -8,7 +9,7 @@ declare global {
 }
 
 // Read now: currentScript is only set while this script runs.
-const script = document.currentScript as HTMLScriptElement | null;
+const script = doc.currentScript as HTMLScriptElement | null;
 const data = script && script.dataset;
 
 if (data && data.site) {

@@ -3,6 +3,7 @@
 // a clean leave on pagehide, and the page's widgets and readers spans, also those added after load.
 import type { ClientMessage, HelloMessage, ServerMessage } from '../src/protocol.js';
 import { backoff } from './backoff.js';
+import { doc } from './doc.js';
 import { newId, visitorId } from './ids.js';
 import { readersSpan, SELECTOR, widget, type View } from './widget.js';
 
@@ -30,14 +31,14 @@ export interface Api {
 const cut = (text = '', max = 1024) => text.slice(0, max) || undefined;
 const here = () => cut(location.href.split('#')[0])!;
 /** The first element `selector` finds, read as a link (href, absolute) or a meta (content). */
-const tag = (selector: string) => (document.querySelector(selector) || {}) as HTMLLinkElement & HTMLMetaElement;
+const tag = (selector: string) => (doc.querySelector(selector) || {}) as HTMLLinkElement & HTMLMetaElement;
 const meta = (selector: string) => cut(tag(selector).content, 200);
 
 export function track({ url: wsUrl, site, token, cookieless }: TrackerOptions): Api {
   const vid = visitorId(!cookieless);
   let psid = newId();
   let url = here();
-  let ref = cut(document.referrer);
+  let ref = cut(doc.referrer);
   let ticket: string | undefined;
   let attempt = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -57,7 +58,7 @@ export function track({ url: wsUrl, site, token, cookieless }: TrackerOptions): 
     url,
     ref,
     canon: cut(tag('[rel=canonical]').href),
-    title: cut(document.title, 200),
+    title: cut(doc.title, 200),
     section: meta('[property$=section]'),
     author: meta('[property$=author],[name=author]'),
   });
@@ -71,7 +72,7 @@ export function track({ url: wsUrl, site, token, cookieless }: TrackerOptions): 
   // check if it still holds: idle once 3 checks in a row saw no input (15-20 s after the last one).
   setInterval(() => {
     // Counted while hidden too: a reader back after a while has had no input for that while.
-    const on = quiet++ < 3 && !document.hidden;
+    const on = quiet++ < 3 && !doc.hidden;
     // Sent or not, `engaged` follows: a socket that opens later starts from its hello's state.
     if (on != engaged) send({ t: 'eng', on: (engaged = on) });
   }, 5e3);
@@ -86,7 +87,7 @@ export function track({ url: wsUrl, site, token, cookieless }: TrackerOptions): 
     if (views[kind]!.push(update) == 1) subscribe(kind);
     if (last[kind]) update(last[kind]!);
   };
-  const scan = () => document.querySelectorAll<HTMLElement>(SELECTOR).forEach(mount);
+  const scan = () => doc.querySelectorAll<HTMLElement>(SELECTOR).forEach(mount);
 
   // Called at start, by the reconnect timer, and on a bfcache restore (pagehide cleared the timer).
   const connect = () => {
@@ -94,10 +95,10 @@ export function track({ url: wsUrl, site, token, cookieless }: TrackerOptions): 
     socket.onopen = () => {
       // Undefined fields are left out by JSON.stringify; the server tries the ticket before the token.
       // Only the current socket opens (an old one was closed first), so `send` uses this one.
-      send(Object.assign(about('hello'), { site, vid, ticket, member: token, vis: document.visibilityState, bot: navigator.webdriver }) satisfies HelloMessage);
+      send(Object.assign(about('hello'), { site, vid, ticket, member: token, vis: doc.visibilityState, bot: navigator.webdriver }) satisfies HelloMessage);
       // Messages are handled in order, so subscriptions may follow the hello at once.
       for (const kind in views) if (views[kind]![0]) subscribe(kind);
-      engaged = !document.hidden;
+      engaged = !doc.hidden;
     };
     socket.onmessage = (event) => {
       const message = JSON.parse(event.data) as ServerMessage;
@@ -135,9 +136,9 @@ export function track({ url: wsUrl, site, token, cookieless }: TrackerOptions): 
   addEventListener('popstate', later);
   // visibilitychange bubbles from the document to the window.
   addEventListener('visibilitychange', () => {
-    send({ t: 'vis', vis: document.visibilityState });
+    send({ t: 'vis', vis: doc.visibilityState });
     // A hidden page is idle on the server at once; visible again, it is engaged only with recent input.
-    if (document.hidden) engaged = false;
+    if (doc.hidden) engaged = false;
   });
   'scroll keydown pointerdown pointermove'.split(' ').forEach((type) => addEventListener(type, touched, true));
   // Closing at once drops the count now rather than at the next heartbeat, and keeps the page eligible for the bfcache.
@@ -151,7 +152,7 @@ export function track({ url: wsUrl, site, token, cookieless }: TrackerOptions): 
   addEventListener('pageshow', (event) => event.persisted && connect());
   scan();
   // Widgets and spans that frameworks or lazy footers add later: a native attribute query per batch of changes.
-  new MutationObserver(scan).observe(document, { childList: true, subtree: true });
+  new MutationObserver(scan).observe(doc, { childList: true, subtree: true });
   connect();
   return { page: (next) => navigate(cut(next)), mount };
 }

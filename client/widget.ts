@@ -3,6 +3,7 @@
 // ([data-headcount-readers]) shows how many read this page now.
 import type { Counts, ReadersMessage, ServerMessage } from '../src/protocol.js';
 import { FIGURES, LABELS, langOf, rowsFor } from './labels.js';
+import { doc } from './doc.js';
 
 declare const WIDGET_CSS: string;
 
@@ -13,17 +14,17 @@ export type View = (message: ServerMessage) => void;
 export const SELECTOR = '[data-headcount],[data-headcount-readers]';
 
 /** The default look; one element per page. */
-const style = Object.assign(document.createElement('style'), { textContent: WIDGET_CSS });
+const style = Object.assign(doc.createElement('style'), { textContent: WIDGET_CSS });
 
 /** An element's language: its data-lang, else the page's lang (labels and number grouping). */
-const langFor = (el: HTMLElement) => langOf(el.dataset.lang || document.documentElement.lang);
+const langFor = (el: HTMLElement) => langOf(el.dataset.lang || doc.documentElement.lang);
 
 export function widget(el: HTMLElement): View {
   const lang = langFor(el);
   const labels = LABELS[lang];
   const rows = rowsFor(el.dataset.show);
   // First in <head>, so the page's own rules win at equal specificity (prepending it again keeps it first).
-  document.head.prepend(style);
+  doc.head.prepend(style);
   el.setAttribute('role', 'region');
   el.setAttribute('aria-label', labels[0]!);
   // Not a live region: numbers that change every second would flood a screen reader; they are read on demand.
@@ -40,5 +41,5 @@ export function widget(el: HTMLElement): View {
 /** "12 người đang đọc" / "12 reading now"; empty until the first figure arrives. */
 export function readersSpan(el: HTMLElement): View {
   const lang = langFor(el);
-  return (message) => (el.textContent = `${(message as ReadersMessage).readers.toLocaleString(lang)} ${LABELS[lang][8]}`);
+  return (message) => (el.textContent = `${(message as ReadersMessage).readers.toLocaleString(lang)} ${LABELS[lang][9]}`);
 }

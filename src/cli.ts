@@ -1,7 +1,11 @@
 // Operator commands on the configured store (same environment as the server):
 //   set-totals SITE [--visits N] [--pageviews N]   starting lifetime totals, e.g. from an old counter
 //   stats SITE                                      the figures the stats API would serve
+//   import-history SITE FILE.csv                    an old counter's days or months (as PUT /history takes)
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { periodsAt } from './calendar.js';
+import { CsvError, parseImportCsv, type ParsedImport } from './history-csv.js';
 import { parseTotals } from './http/routes/admin.js';
 import { createLogger } from './logger.js';
 import { loadSettingsOrExit } from './settings.js';
@@ -9,7 +13,8 @@ import { createStatsReader } from './stats.js';
 import { openStore } from './store/open-store.js';
 
 const USAGE = `usage: npm run headcount -- set-totals SITE [--visits N] [--pageviews N]
-       npm run headcount -- stats SITE`;
+       npm run headcount -- stats SITE
+       npm run headcount -- import-history SITE FILE.csv`;
 
 function fail(message: string, code = 2): never {
   console.error(`headcount: ${message}`);
@@ -22,6 +27,22 @@ function wholeNumber(name: string, raw: string | undefined): number | undefined 
   return Number(raw);
 }
 
+/** The file's rows, all valid, or an exit naming the file, line and field (nothing written). */
+function readImport(file: string, today: string): ParsedImport {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    return fail(`${file}: ${(error as Error).message}`);
+  }
+  try {
+    return parseImportCsv(text, today);
+  } catch (error) {
+    if (error instanceof CsvError) return fail(`${file}: ${error.message}`);
+    throw error;
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   let parsed;
   try {
@@ -30,7 +51,8 @@ async function main(argv: string[]): Promise<void> {
     fail(`${(error as Error).message}\n${USAGE}`);
   }
   const [command, siteId, ...rest] = parsed.positionals;
-  if (!command || !siteId || rest.length > 0 || !['set-totals', 'stats'].includes(command)) fail(USAGE);
+  const arity = command === 'import-history' ? 1 : 0;
+  if (!command || !siteId || rest.length !== arity || !['set-totals', 'stats', 'import-history'].includes(command)) fail(USAGE);
 
   const { config, sites } = loadSettingsOrExit();
   const site = sites.get(siteId);
@@ -48,9 +70,15 @@ async function main(argv: string[]): Promise<void> {
         })()
       : undefined;
 
+  const history = command === 'import-history' ? readImport(rest[0]!, periodsAt(Date.now(), site.timeZone).day) : undefined;
+
   const { store } = await openStore(config, sites, Date.now, createLogger('warn'));
   try {
     if (totals) await store.setTotals(site.id, totals);
+    if (history) {
+      await store.importHistory(site.id, history.period, history.rows);
+      console.error(`headcount: imported ${history.rows.length} ${history.period === 'day' ? 'days' : 'months'} for ${site.id}`);
+    }
     console.log(JSON.stringify(await createStatsReader(store, Date.now, 0).read(site), null, 2));
   } finally {
     await store.close();

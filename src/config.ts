@@ -2,7 +2,7 @@
 // so a typo stops start-up with the variable's name instead of surfacing later.
 import { availableParallelism } from 'node:os';
 import proxyaddr from 'proxy-addr';
-import { DEFAULT_MAX_LIVE_PAGES } from './store/store.js';
+import { DEFAULT_HISTORY_RETENTION, DEFAULT_MAX_LIVE_PAGES, type HistoryRetention } from './store/store.js';
 
 export interface HostPort {
   readonly host: string;
@@ -59,6 +59,8 @@ export interface Config {
   readonly maxPagesPerMinute: number;
   /** Distinct pages a site may have live at once; further pages are counted under "(other)". */
   readonly livePagesMax: number;
+  /** How long the per-minute and per-hour history is kept; days and months are kept for ever. */
+  readonly historyRetention: HistoryRetention;
 }
 
 export class ConfigError extends Error {
@@ -226,5 +228,9 @@ export function loadConfig(env: Env = process.env): Config {
     memberSessionMaxMs: integer(env, 'MEMBER_SESSION_MAX_S', 43_200, 60, 604_800) * 1_000,
     maxPagesPerMinute: integer(env, 'MAX_PAGES_PER_MINUTE', 20, 1, 10_000),
     livePagesMax: integer(env, 'LIVE_PAGES_MAX', DEFAULT_MAX_LIVE_PAGES, 1, 1_000_000),
+    historyRetention: Object.freeze({
+      minuteDays: integer(env, 'HISTORY_MINUTE_DAYS', DEFAULT_HISTORY_RETENTION.minuteDays, 1, 31),
+      hourDays: integer(env, 'HISTORY_HOUR_DAYS', DEFAULT_HISTORY_RETENTION.hourDays, 1, 1_000),
+    }),
   });
 }

@@ -92,7 +92,11 @@ const digest = (value: string) => createHash('sha256').update(value).digest();
  * readToken or ADMIN_TOKEN, compared in constant time (digests, so the length of a guess tells nothing).
  */
 export function liveAccessAllowed(site: Site, token: string | undefined, adminToken: string | undefined): boolean {
-  if (site.live === 'public') return true;
+  return site.live === 'public' || readTokenAllowed(site, token, adminToken);
+}
+
+/** Whether a token is the site's readToken or ADMIN_TOKEN. */
+export function readTokenAllowed(site: Site, token: string | undefined, adminToken: string | undefined): boolean {
   if (token === undefined) return false;
   const given = digest(token);
   // Each configured token is compared whatever the other gave, so timing does not tell which one matched.

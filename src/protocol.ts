@@ -85,8 +85,9 @@ export interface Counts {
   site: string;
   /** total = guests + members; bots are counted apart and never in total. */
   online: { guests: number; members: number; total: number; bots: number };
-  visits: { total: number; today: number; month: number };
-  pageviews: { total: number; today: number; month: number };
+  /** yesterday: the whole of the site's previous local calendar day. */
+  visits: { total: number; today: number; month: number; yesterday: number };
+  pageviews: { total: number; today: number; month: number; yesterday: number };
   peak: { online: number; at: string | null };
   at: string;
   /** Present (true) while the figures may be out of date: the store cannot be read or cannot save. */

@@ -58,7 +58,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const logError = (error: unknown) => logger.error({ err: error }, 'request failed');
   const scrape = deps.clusterMetrics?.(metrics.registry);
   const unknownSite = unknownSiteResponder(() => metrics.sessionsRejected.inc({ reason: 'unknown_site' }));
-  const app = createApp({ sites, store, stats, live, dayPages, clock, metrics, scrape, adminToken: config.adminToken, metricsToken: config.metricsToken, trustProxy: config.trustProxy, httpRequestsPerMinute: config.httpRequestsPerMinute, logError, unknownSite, extra: [clientRoutes(sites, stats, unknownSite)] });
+  const app = createApp({ sites, store, stats, live, dayPages, clock, metrics, scrape, adminToken: config.adminToken, historyRetention: config.historyRetention, metricsToken: config.metricsToken, trustProxy: config.trustProxy, httpRequestsPerMinute: config.httpRequestsPerMinute, logError, unknownSite, extra: [clientRoutes(sites, stats, unknownSite)] });
   const { keepAliveTimeoutMs, headersTimeoutMs, requestTimeoutMs } = config.http;
   const requestFailed = (error: unknown) => {
     metrics.handlerErrors.inc({ where: 'request' });

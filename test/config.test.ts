@@ -13,6 +13,8 @@ describe('loadConfig', () => {
     assert.deepEqual([config.memberTokenLeewayMs, config.memberSessionMaxMs, config.maxPagesPerMinute], [30_000, 12 * 3600_000, 20]);
     assert.equal(config.livePagesMax, 10_000);
     assert.equal(loadConfig({ LIVE_PAGES_MAX: '500' }).livePagesMax, 500);
+    assert.deepEqual(loadConfig({}).historyRetention, { minuteDays: 8, hourDays: 400 });
+    assert.deepEqual(loadConfig({ HISTORY_MINUTE_DAYS: '2', HISTORY_HOUR_DAYS: '1000' }).historyRetention, { minuteDays: 2, hourDays: 1000 });
     assert.ok(Object.isFrozen(config));
   });
 
@@ -49,6 +51,8 @@ describe('loadConfig', () => {
     ['MAX_PAGES_PER_MINUTE', '0', /MAX_PAGES_PER_MINUTE: must be between 1/],
     ['LIVE_PAGES_MAX', '0', /LIVE_PAGES_MAX: must be between 1/],
     ['LIVE_PAGES_MAX', 'many', /LIVE_PAGES_MAX/],
+    ['HISTORY_MINUTE_DAYS', '32', /HISTORY_MINUTE_DAYS: must be between 1/],
+    ['HISTORY_HOUR_DAYS', '0', /HISTORY_HOUR_DAYS: must be between 1/],
   ] as const) {
     it(`stops on an invalid ${name} (${value}) and names it`, () => {
       assert.throws(() => loadConfig({ [name]: value }), (error: unknown) => error instanceof ConfigError && error.variable === name && message.test(error.message));

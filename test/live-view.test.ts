@@ -33,7 +33,7 @@ function fakeStore(answer: () => Promise<LiveFigures>) {
   return { store, calls, change: (site: string) => listeners.forEach((l) => l(site)) };
 }
 
-const stats: StatsReader = { read: async (site) => ({ site: site.id, online, visits: { total: 0, today: 0, month: 0 }, pageviews: { total: 0, today: 0, month: 0 }, peak: { online: 0, at: null }, at: '' }) };
+const stats: StatsReader = { read: async (site) => ({ site: site.id, online, visits: { total: 0, today: 0, month: 0, yesterday: 0 }, pageviews: { total: 0, today: 0, month: 0, yesterday: 0 }, peak: { online: 0, at: null }, at: '' }) };
 
 describe('live view', () => {
   it('has the documented shape, with unknown meta left out', () => {

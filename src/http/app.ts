@@ -7,11 +7,12 @@ import type { LiveReader } from '../live-view.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { SiteRegistry } from '../sites.js';
 import type { StatsReader } from '../stats.js';
-import type { Store } from '../store/store.js';
+import { DEFAULT_HISTORY_RETENTION, type HistoryRetention, type Store } from '../store/store.js';
 import { requireBearer } from './bearer.js';
 import { errorHandler, notFound, sendError, type UnknownSite } from './errors.js';
 import { adminRoutes } from './routes/admin.js';
 import { healthRoutes } from './routes/health.js';
+import { historyRoutes } from './routes/history.js';
 import { liveRoutes } from './routes/live.js';
 import { statsRoutes } from './routes/stats.js';
 
@@ -27,6 +28,8 @@ export interface AppDeps {
   /** What /metrics serves instead of this process's registry (a cluster worker: all workers' metrics). */
   scrape?: (() => Promise<string>) | undefined;
   adminToken: string | undefined;
+  /** How far back minutes and hours may be asked for (HISTORY_MINUTE_DAYS, HISTORY_HOUR_DAYS). */
+  historyRetention?: HistoryRetention | undefined;
   /** When set, /metrics answers only `Authorization: Bearer METRICS_TOKEN`. */
   metricsToken?: string | undefined;
   /** Same setting as TRUST_PROXY, so req.ip (the rate limit key) is the reader, not the proxy. */
@@ -61,6 +64,7 @@ export function createApp(deps: AppDeps): express.Express {
   // The hot route first: every request walks the routers mounted before it.
   app.use(statsRoutes(deps.sites, deps.stats, deps.unknownSite));
   app.use(liveRoutes({ sites: deps.sites, live: deps.live, dayPages: deps.dayPages, adminToken: deps.adminToken, clock: deps.clock, unknownSite: deps.unknownSite }));
+  app.use(historyRoutes({ sites: deps.sites, store: deps.store, adminToken: deps.adminToken, clock: deps.clock, historyRetention: deps.historyRetention ?? DEFAULT_HISTORY_RETENTION, unknownSite: deps.unknownSite }));
   app.use(healthRoutes(deps.store));
   app.use(adminRoutes(deps.sites, deps.store, deps.adminToken, deps.unknownSite));
   const metricsGuard: RequestHandler = deps.metricsToken === undefined ? (_req, _res, next) => next() : requireBearer(deps.metricsToken, 'METRICS_TOKEN');

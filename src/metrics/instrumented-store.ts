@@ -27,6 +27,8 @@ export function instrumentStore(store: Store, metrics: StoreMetrics): Store {
     live: timed('live', (site, limit) => store.live(site, limit)),
     readers: timed('readers', (site, urls) => store.readers(site, urls)),
     dayPages: timed('day_pages', (site, day, limit) => store.dayPages(site, day, limit)),
+    history: timed('history', (site, period, keys) => store.history(site, period, keys)),
+    importHistory: timed('import_history', (site, period, rows) => store.importHistory(site, period, rows)),
     setTotals: timed('set_totals', (site, totals) => store.setTotals(site, totals)),
     dailySalt: timed('daily_salt', (site, day, now) => store.dailySalt(site, day, now)),
     ping: timed('ping', () => store.ping()),

@@ -27,7 +27,7 @@ export const HANDLER_KINDS = ['request', 'upgrade', 'socket'] as const;
 export type HandlerKind = (typeof HANDLER_KINDS)[number];
 
 /** The `command` label of the store metrics: one per Store method that talks to the store. */
-export const STORE_COMMANDS = ['join', 'leave', 'engage', 'read', 'live', 'readers', 'day_pages', 'set_totals', 'daily_salt', 'ping'] as const;
+export const STORE_COMMANDS = ['join', 'leave', 'engage', 'read', 'live', 'readers', 'day_pages', 'history', 'import_history', 'set_totals', 'daily_salt', 'ping'] as const;
 export type StoreCommand = (typeof STORE_COMMANDS)[number];
 
 /** A scrape waits this long for the per-site figures, then answers without them (headcount_store_up 0). */

@@ -1,5 +1,6 @@
 // Picks the store from configuration: Redis when REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS
 // is set, else the embedded store in DATA_DIR.
+import { periodsAt } from '../calendar.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { SiteRegistry } from '../sites.js';
@@ -15,7 +16,14 @@ export interface OpenedStore {
 }
 
 export async function openStore(config: Config, sites: SiteRegistry, clock: () => number, logger: Logger): Promise<OpenedStore> {
-  const common = { visitWindowMs: config.visitWindowMs, clock, maxLivePages: config.livePagesMax };
+  const common = {
+    visitWindowMs: config.visitWindowMs,
+    clock,
+    maxLivePages: config.livePagesMax,
+    historyRetention: config.historyRetention,
+    // Stores see only configured sites, so the lookup always finds one.
+    periodsAt: (siteId: string, now: number) => periodsAt(now, sites.get(siteId)!.timeZone),
+  };
   if (config.redis) {
     const store = await createRedisStore({
       ...common,

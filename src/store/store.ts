@@ -9,7 +9,49 @@ export type { Kind, Source };
 export interface Periods {
   readonly day: string;
   readonly month: string;
+  /** History bucket keys (src/audience/calendar-buckets.ts bucketKey), e.g. '2026-11-26T09:41+07:00'. */
+  readonly hour: string;
+  readonly minute: string;
+  /** The local calendar day before `day`, for the stats' yesterday figures. */
+  readonly yesterday: string;
 }
+
+export type HistoryPeriod = 'minute' | 'hour' | 'day' | 'month';
+
+/** Most online at once in a bucket: each figure is its own maximum; `online` is guests + members. */
+export interface HistoryPeak {
+  readonly online: number;
+  readonly guests: number;
+  readonly members: number;
+  readonly bots: number;
+}
+
+/** One bucket of a site's history; zeros for a bucket in which nothing happened. */
+export interface HistoryPoint {
+  readonly pageviews: number;
+  readonly visits: number;
+  readonly peak: HistoryPeak;
+  /** Days and months: when `peak.online` was reached (epoch ms), null when nobody was online. */
+  readonly peakAt?: number | null;
+  /** Days and months whose counts came from an import (an old counter), not from Headcount. */
+  readonly imported?: boolean;
+}
+
+/** One day's or month's counts from an old counter. */
+export interface ImportedCounts {
+  /** 'YYYY-MM-DD' for days, 'YYYY-MM' for months, in the site's time zone. */
+  readonly key: string;
+  readonly visits: number;
+  readonly pageviews: number;
+}
+
+/** How long the fine series are kept; days and months are kept for ever. */
+export interface HistoryRetention {
+  readonly minuteDays: number;
+  readonly hourDays: number;
+}
+
+export const DEFAULT_HISTORY_RETENTION: HistoryRetention = Object.freeze({ minuteDays: 8, hourDays: 400 });
 
 export interface JoinInput {
   readonly site: string;
@@ -90,6 +132,8 @@ export interface Totals {
   readonly total: number;
   readonly today: number;
   readonly month: number;
+  /** The whole of the site's previous calendar day. */
+  readonly yesterday: number;
 }
 
 export interface StoreCounts {
@@ -119,6 +163,11 @@ export interface StoreOptions {
   readonly clock: () => number;
   /** Distinct live pages a site may have at once; further pages are counted under OTHER_PAGE. */
   readonly maxLivePages?: number | undefined;
+  /** The site's calendar buckets at a time: stores that sample presence on their own (the Redis
+   * heartbeat) record each minute's most online with it. */
+  readonly periodsAt?: ((site: string, now: number) => Periods) | undefined;
+  /** DEFAULT_HISTORY_RETENTION when unset. */
+  readonly historyRetention?: HistoryRetention | undefined;
 }
 
 /** Defaults of the live pages' bounds, shared by every store. */
@@ -144,6 +193,11 @@ export interface Store {
   readers(site: string, urls: readonly string[]): Promise<number[]>;
   /** A day's most-read pages by pageviews (then engaged seconds), at most `limit`. */
   dayPages(site: string, day: string, limit: number): Promise<DayPage[]>;
+  /** The site's history for these bucket keys of one period, one point per key, in the same order. */
+  history(site: string, period: HistoryPeriod, keys: readonly string[]): Promise<HistoryPoint[]>;
+  /** Sets days' or months' counts from an old counter (marked imported); the same import twice changes
+   * nothing; lifetime totals are not touched. */
+  importHistory(site: string, period: 'day' | 'month', rows: readonly ImportedCounts[]): Promise<void>;
   /** Sets lifetime totals, e.g. when a site moves from its old counter. */
   setTotals(site: string, totals: StartingTotals): Promise<void>;
   /** Cookieless mode: the random salt of a site's day, the same on every instance, made on first use

@@ -27,6 +27,13 @@ test('the badge adds today and this month on request, taller, in English', () =>
   for (const text of ['Visitor statistics', '>52,015,394<', 'Today', '>18,234<', 'This month', '>401,223<']) assert.ok(svg.includes(text), `missing ${text}`);
 });
 
+test('the badge shows yesterday\'s visits with show=yesterday', () => {
+  const svg = renderBadge(COUNTS, { lang: 'vi', show: 'yesterday' });
+  assert.match(svg, /height='164'/);
+  assert.ok(svg.includes('Hôm qua') && svg.includes('>21.005<') && !svg.includes('Hôm nay'));
+  assert.match(svg, /Tổng lượt truy cập 52.015.394, Hôm qua 21.005'/);
+});
+
 test('GET /api/sites/:site/badge.svg serves the image cross-origin with a short cache', async (t) => {
   const server = await serveClientRoutes();
   t.after(() => server.close());

@@ -77,6 +77,8 @@ let page: FakePage;
 const saved = new Map<string, PropertyDescriptor | undefined>();
 const GLOBALS = ['document', 'location', 'history', 'navigator', 'WebSocket', 'MutationObserver', 'addEventListener'];
 
+const sharedDocument = {};
+
 function fakeBrowser(): FakePage {
   const elements: FakeElement[] = [];
   const head: Record<string, string> = {
@@ -86,7 +88,9 @@ function fakeBrowser(): FakePage {
   };
   const listeners = new Map<string, Listener[]>();
   const observers: (() => void)[] = [];
-  const doc = {
+  // One document object for every test, its fields reset: t.js reads `document` once when loaded, as a
+  // browser's document never changes.
+  const doc = Object.assign(sharedDocument, {
     title: 'Phố đi bộ ven sông mở cửa đến nửa đêm',
     hidden: false,
     visibilityState: 'visible',
@@ -99,7 +103,7 @@ function fakeBrowser(): FakePage {
       return value === undefined ? null : selector.includes('canonical') ? { href: value } : { content: value };
     },
     querySelectorAll: () => elements,
-  };
+  });
   const location = { href: 'https://news.example.vn/pho-di-bo?utm_source=x#top' };
   const history = { pushState: (_state: unknown, _title: string, url: string) => (location.href = new URL(url, location.href).href) };
   class Observer {
@@ -207,7 +211,7 @@ test('widgets and spans added later are filled at once from the latest push, and
   const { socket } = await start();
   socket.push({ t: 'readers', url: 'u', readers: 5 });
   // A lazy footer: a widget and another span appear; the observer fires.
-  const widget = new FakeElement({ headcount: '', show: 'today' });
+  const widget = new FakeElement({ headcount: '', show: 'yesterday,today' });
   const late = span();
   page.elements.push(widget, late);
   page.observers.forEach((fire) => fire());
@@ -218,7 +222,7 @@ test('widgets and spans added later are filled at once from the latest push, and
   socket.push({ t: 'counts', ...COUNTS });
   assert.deepEqual(
     widget.cells.map((cell) => cell.textContent),
-    ['595', '3', '598', '52.015.394', '18.234'],
+    ['595', '3', '598', '52.015.394', '18.234', '21.005'],
   );
   // Observed again (any change of the page): nothing is mounted twice.
   page.observers.forEach((fire) => fire());

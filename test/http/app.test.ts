@@ -44,7 +44,7 @@ describe('HTTP API', () => {
     assert.equal(status, 200);
     assert.deepEqual(Object.keys(body).sort(), ['at', 'online', 'pageviews', 'peak', 'site', 'visits']);
     assert.deepEqual(body.online, { guests: 1, members: 0, total: 1, bots: 0 });
-    assert.deepEqual(body.visits, { total: 1, today: 1, month: 1 });
+    assert.deepEqual(body.visits, { total: 1, today: 1, month: 1, yesterday: 0 });
     assert.equal(body.peak.online, 1);
     assert.ok(!Number.isNaN(Date.parse(body.peak.at)) && !Number.isNaN(Date.parse(body.at)));
     assert.equal(headers.get('access-control-allow-origin'), '*');

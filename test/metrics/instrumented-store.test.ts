@@ -54,9 +54,11 @@ describe('instrumented embedded store', () => {
     assert.deepEqual(await store.readers('demo', [page.url]), [1]);
     await store.leave('demo', psid, Date.now(), { engaged: false, engagedMs: 0, periods: periods() });
     assert.equal((await store.dayPages('demo', periods().day, 10))[0]?.engagedSeconds, 2, 'the report reached the store');
+    await store.importHistory('demo', 'day', [{ key: '2024-01-01', visits: 3, pageviews: 5 }]);
+    assert.equal((await store.history('demo', 'day', ['2024-01-01']))[0]?.visits, 3);
     await store.ping();
     const observed = await samples();
-    for (const command of ['join', 'leave', 'engage', 'read', 'live', 'readers', 'day_pages', 'set_totals', 'ping']) {
+    for (const command of ['join', 'leave', 'engage', 'read', 'live', 'readers', 'day_pages', 'history', 'import_history', 'set_totals', 'ping']) {
       assert.equal(valueOf(observed, DURATION_COUNT, { command }), 1, command);
       assert.ok(valueOf(observed, 'headcount_store_command_duration_seconds_sum', { command }) > 0, command);
       assert.equal(valueOf(observed, ERRORS, { command }), 0, command);

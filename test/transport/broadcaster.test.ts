@@ -15,8 +15,8 @@ function fakeSocket(bufferedAmount = 0) {
 const counts = (guests: number): Counts => ({
   site: 'demo',
   online: { guests, members: 0, total: guests, bots: 0 },
-  visits: { total: 0, today: 0, month: 0 },
-  pageviews: { total: 0, today: 0, month: 0 },
+  visits: { total: 0, today: 0, month: 0, yesterday: 0 },
+  pageviews: { total: 0, today: 0, month: 0, yesterday: 0 },
   peak: { online: 0, at: null },
   at: new Date().toISOString(),
 });

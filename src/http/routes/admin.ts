@@ -5,7 +5,7 @@ import type { StartingTotals, Store } from '../../store/store.js';
 import { requireBearer } from '../bearer.js';
 import { sendError, type UnknownSite } from '../errors.js';
 
-function requireAdmin(adminToken: string | undefined): RequestHandler {
+export function requireAdmin(adminToken: string | undefined): RequestHandler {
   if (adminToken === undefined) return (_req, res) => sendError(res, 403, 'admin API disabled: set ADMIN_TOKEN to enable it');
   return requireBearer(adminToken, 'ADMIN_TOKEN');
 }

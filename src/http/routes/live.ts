@@ -6,12 +6,11 @@ import { DayError, parseDay, type DayPagesReader } from '../../day-pages.js';
 import { LIVE_LIMIT_DEFAULT, LIVE_LIMIT_MAX, liveAccessAllowed, type LiveReader } from '../../live-view.js';
 import type { Site, SiteRegistry } from '../../sites.js';
 import { bearerToken } from '../bearer.js';
+import { answerReadPreflight } from '../preflight.js';
 import { renderJson } from '../rendered-json.js';
 import { sendError, type UnknownSite } from '../errors.js';
 
 const RETRY_AFTER_S = 5;
-/** Browsers may keep a preflight answer this long (they cap it lower themselves). */
-const PREFLIGHT_MAX_AGE_S = 600;
 
 export interface LiveRouteDeps {
   sites: SiteRegistry;
@@ -61,19 +60,7 @@ export function liveRoutes(deps: LiveRouteDeps): Router {
     res.set('ETag', etag).type('json').send(body);
   };
 
-  // A dashboard on another origin sends its token in Authorization, which needs a preflight. The same
-  // answer for every site id, so a preflight discloses nothing.
-  router.options(['/api/sites/:site/live', '/api/sites/:site/pages/today'], (_req, res) => {
-    res
-      .set({
-        'Access-Control-Allow-Origin': '*',
-        'Access-Control-Allow-Methods': 'GET',
-        'Access-Control-Allow-Headers': 'Authorization',
-        'Access-Control-Max-Age': String(PREFLIGHT_MAX_AGE_S),
-      })
-      .status(204)
-      .end();
-  });
+  router.options(['/api/sites/:site/live', '/api/sites/:site/pages/today'], answerReadPreflight);
 
   router.get('/api/sites/:site/live', async (req, res) => {
     const site = readable(req);
