@@ -13,5 +13,6 @@ echo wp_json_encode(
 		'readingNow' => __( 'Reading now', 'headcount' ),
 		'widget'     => __( 'Visitor statistics', 'headcount' ),
 		'blockTitle' => _x( 'Visitor statistics', 'block title', 'headcount' ),
+		'yesterday'  => __( 'Visits yesterday', 'headcount' ),
 	)
 );

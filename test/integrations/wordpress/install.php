@@ -1,7 +1,7 @@
 <?php
-// Installs WordPress into the test's database non-interactively, activates the Headcount plugin and
-// configures it, puts the classic widget in the footer and writes an article with the block and the
-// readers shortcode. Prints {"postId","postUrl","adminId"} as JSON.
+// Installs WordPress into the test's database non-interactively with plain permalinks, activates the
+// Headcount plugin and configures it, puts the classic widget in the footer and writes an article with
+// the block and the readers shortcode. Prints {"postId","postUrl","adminId"} as JSON.
 // Environment: HEADCOUNT_WP_CONFIG (the Debian config name), HEADCOUNT_WP_HOST, HEADCOUNT_SETTINGS (JSON).
 $_SERVER['WORDPRESS_CONFIG'] = getenv( 'HEADCOUNT_WP_CONFIG' );
 $_SERVER['HTTP_HOST']        = getenv( 'HEADCOUNT_WP_HOST' );
@@ -16,6 +16,8 @@ $admin_id  = (int) $installed['user_id'];
 update_option( 'WPLANG', 'vi' );
 update_user_meta( $admin_id, 'locale', 'en_US' );
 switch_theme( 'twentytwentyone' );
+// Plain permalinks (?p=ID), whatever wp_install() managed to probe: the case the site's pageParams are for.
+update_option( 'permalink_structure', '' );
 
 $activated = activate_plugin( 'headcount/headcount.php' );
 if ( is_wp_error( $activated ) ) {

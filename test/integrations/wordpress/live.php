@@ -1,7 +1,7 @@
 <?php
-// Reads the live API through the plugin, with the address replaced by HEADCOUNT_LIVE_ADDRESS (a fake
-// live API of the test), and prints what editors would see as JSON: the readers of the test's post, its
-// Posts list cell and the dashboard widget.
+// Reads the live API through the plugin, with the address replaced by HEADCOUNT_LIVE_ADDRESS (a stand-in
+// live API of the test) and the read token by HEADCOUNT_LIVE_READ_TOKEN when they are set, and prints what
+// editors would see as JSON: the readers of the test's post, its Posts list cell and the dashboard widget.
 $_SERVER['WORDPRESS_CONFIG'] = getenv( 'HEADCOUNT_WP_CONFIG' );
 $_SERVER['HTTP_HOST']        = getenv( 'HEADCOUNT_WP_HOST' );
 require '/usr/share/wordpress/wp-load.php';
@@ -9,7 +9,16 @@ require_once WP_PLUGIN_DIR . '/headcount/includes/class-headcount-admin-live.php
 
 add_filter(
 	'option_headcount_settings',
-	static fn( $settings ) => array_merge( $settings, array( 'address' => getenv( 'HEADCOUNT_LIVE_ADDRESS' ) ) )
+	static fn( $settings ) => array_merge(
+		$settings,
+		array_filter(
+			array(
+				'address'    => getenv( 'HEADCOUNT_LIVE_ADDRESS' ),
+				'read_token' => getenv( 'HEADCOUNT_LIVE_READ_TOKEN' ),
+			),
+			static fn( $value ) => is_string( $value ) && '' !== $value
+		)
+	)
 );
 Headcount_Live::forget();
 $post_id = (int) getenv( 'HEADCOUNT_POST_ID' );

@@ -75,7 +75,7 @@ final class Headcount_Live {
 		}
 		$status = (int) wp_remote_retrieve_response_code( $response );
 		if ( 404 === $status ) {
-			return self::failure( __( 'the live API answered 404: this Headcount has no live API yet, the site id is wrong, or the read token is missing or wrong.', 'headcount' ) );
+			return self::failure( __( 'the live API answered 404: the site id is wrong, the read token is missing or wrong, or this Headcount is older than its live API.', 'headcount' ) );
 		}
 		if ( 200 !== $status ) {
 			/* translators: %d: HTTP status code */

@@ -14,8 +14,8 @@ final class Headcount_Options {
 
 	public const OPTION = 'headcount_settings';
 	public const SALT_OPTION = 'headcount_member_salt';
-	/** The figures the widget may add to online and lifetime visits (docs/embed.md, data-show). */
-	public const FIGURES = array( 'today', 'month' );
+	/** The figures the widget may add to online and lifetime visits, in data-show's order (docs/embed.md). */
+	public const FIGURES = array( 'today', 'yesterday', 'month' );
 	/** Headcount refuses member secrets and read tokens shorter than this. */
 	public const MIN_SECRET_LENGTH = 32;
 	public const SITE_ID_PATTERN = '/^[a-z0-9][a-z0-9_-]{0,63}$/';

@@ -185,8 +185,9 @@ final class Headcount_Settings_Page {
 
 	public static function show_field(): void {
 		$labels = array(
-			'today' => __( 'Visits today', 'headcount' ),
-			'month' => __( 'Visits this month', 'headcount' ),
+			'today'     => __( 'Visits today', 'headcount' ),
+			'yesterday' => __( 'Visits yesterday', 'headcount' ),
+			'month'     => __( 'Visits this month', 'headcount' ),
 		);
 		$show   = Headcount_Options::all()['show'];
 		echo '<fieldset id="headcount_show"><p class="description">' . esc_html__( 'Online guests, members and total, and the lifetime visits, are always shown.', 'headcount' ) . '</p>';
