@@ -8,12 +8,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build, stop, transform } from 'esbuild';
-import { CLIENT_FILES, type ClientBundle } from './files.js';
+import { CLIENT_FILES, DASHBOARD_FILES, type ClientBundle, type DashboardBundle } from './files.js';
 
 /** Hard budget for tracker + widget, enforced by test/client/size.test.ts. */
 export const GZIP_BUDGET_BYTES = 2300;
 
-export type { ClientBundle };
+/** Hard budget for the whole dashboard page (HTML shell + script + style sheet), test/client/dashboard-size.test.ts. */
+export const DASHBOARD_GZIP_BUDGET_BYTES = 80 * 1024;
+
+export type { ClientBundle, DashboardBundle };
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
@@ -22,9 +25,20 @@ export const scriptHash = (code: string) => createHash('sha256').update(code).di
 
 let building = 0;
 
-export async function buildClient(): Promise<ClientBundle> {
+/** Runs a build; esbuild keeps a service process (about 14 MB) until stopped: nothing may outlive the last build. */
+async function withEsbuild<T>(run: () => Promise<T>): Promise<T> {
   building++;
   try {
+    return await run();
+  } finally {
+    if (--building === 0) await stop();
+  }
+}
+
+const asset = (code: string): ClientBundle => ({ code, gzip: gzipSync(code, { level: 9 }), raw: Buffer.byteLength(code), hash: scriptHash(code) });
+
+export function buildClient(): Promise<ClientBundle> {
+  return withEsbuild(async () => {
     const css = await transform(readFileSync(here('widget.css'), 'utf8'), { loader: 'css', minify: true });
     const result = await build({
       entryPoints: [here('main.ts')],
@@ -41,12 +55,20 @@ export async function buildClient(): Promise<ClientBundle> {
       define: { WIDGET_CSS: JSON.stringify(css.code.trim()) },
       logLevel: 'silent',
     });
-    const code = result.outputFiles[0]!.text;
-    return { code, gzip: gzipSync(code, { level: 9 }), raw: Buffer.byteLength(code), hash: scriptHash(code) };
-  } finally {
-    // esbuild keeps a service process (about 14 MB) until stopped; nothing may outlive the last build.
-    if (--building === 0) await stop();
-  }
+    return asset(result.outputFiles[0]!.text);
+  });
+}
+
+/** The dashboard page's script and style sheet (uPlot's CSS included): client/dashboard/. */
+export function buildDashboard(): Promise<DashboardBundle> {
+  return withEsbuild(async () => {
+    const common = { bundle: true, write: false, minify: true, charset: 'utf8', legalComments: 'none', logLevel: 'silent' } as const;
+    const [script, style] = await Promise.all([
+      build({ ...common, entryPoints: [here('dashboard/main.ts')], format: 'iife', target: 'es2020' }),
+      build({ ...common, entryPoints: [here('dashboard/dashboard.css')], loader: { '.css': 'css' } }),
+    ]);
+    return { script: asset(script.outputFiles[0]!.text), style: asset(style.outputFiles[0]!.text) };
+  });
 }
 
 /** Writes the bundle, its gzip, its hash and the demo page into `dir` (the layout client/bundle.ts reads). */
@@ -57,5 +79,17 @@ export async function writeClient(dir: string): Promise<ClientBundle> {
   writeFileSync(join(dir, CLIENT_FILES.gzip), bundle.gzip);
   writeFileSync(join(dir, CLIENT_FILES.hash), bundle.hash);
   writeFileSync(join(dir, CLIENT_FILES.demo), readFileSync(here('demo.html')));
+  return bundle;
+}
+
+/** Writes the dashboard's script and style sheet, each with its gzip and hash, into `dir`. */
+export async function writeDashboard(dir: string): Promise<DashboardBundle> {
+  const bundle = await buildDashboard();
+  mkdirSync(dir, { recursive: true });
+  for (const [files, built] of [[DASHBOARD_FILES.script, bundle.script], [DASHBOARD_FILES.style, bundle.style]] as const) {
+    writeFileSync(join(dir, files.file), built.code);
+    writeFileSync(join(dir, files.gzip), built.gzip);
+    writeFileSync(join(dir, files.hash), built.hash);
+  }
   return bundle;
 }

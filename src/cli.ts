@@ -2,6 +2,7 @@
 //   set-totals SITE [--visits N] [--pageviews N]   starting lifetime totals, e.g. from an old counter
 //   stats SITE                                      the figures the stats API would serve
 //   import-history SITE FILE.csv                    an old counter's days or months (as PUT /history takes)
+//   share SITE [--days N]                           a dashboard link for a private site (signed, expiring)
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { periodsAt } from './calendar.js';
@@ -9,12 +10,15 @@ import { CsvError, parseImportCsv, type ParsedImport } from './history-csv.js';
 import { parseTotals } from './http/routes/admin.js';
 import { createLogger } from './logger.js';
 import { loadSettingsOrExit } from './settings.js';
+import { makeShareToken, SHARE_DAYS_DEFAULT, SHARE_DAYS_MAX, SHARE_DAYS_MIN, ShareLinkError, shareUrl } from './share-links.js';
+import type { Site } from './sites.js';
 import { createStatsReader } from './stats.js';
 import { openStore } from './store/open-store.js';
 
 const USAGE = `usage: npm run headcount -- set-totals SITE [--visits N] [--pageviews N]
        npm run headcount -- stats SITE
-       npm run headcount -- import-history SITE FILE.csv`;
+       npm run headcount -- import-history SITE FILE.csv
+       npm run headcount -- share SITE [--days N]`;
 
 function fail(message: string, code = 2): never {
   console.error(`headcount: ${message}`);
@@ -43,20 +47,38 @@ function readImport(file: string, today: string): ParsedImport {
   }
 }
 
+/** Prints the dashboard link; the link lives in the token alone, so no store is opened. */
+function share(site: Site, rawDays: string | undefined, publicUrl: string): void {
+  const days = wholeNumber('days', rawDays) ?? SHARE_DAYS_DEFAULT;
+  if (days < SHARE_DAYS_MIN || days > SHARE_DAYS_MAX) fail(`--days: expected a whole number from ${SHARE_DAYS_MIN} to ${SHARE_DAYS_MAX}, got ${days}`);
+  let made;
+  try {
+    made = makeShareToken(site, days, Date.now());
+  } catch (error) {
+    if (error instanceof ShareLinkError) fail(error.message);
+    throw error;
+  }
+  console.log(shareUrl(publicUrl, site, made.token));
+  console.error(`headcount: link to the ${site.id} dashboard valid until ${new Date(made.expiresAt).toISOString()}; changing the site's readToken revokes it`);
+}
+
 async function main(argv: string[]): Promise<void> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { visits: { type: 'string' }, pageviews: { type: 'string' } } });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { visits: { type: 'string' }, pageviews: { type: 'string' }, days: { type: 'string' } } });
   } catch (error) {
     fail(`${(error as Error).message}\n${USAGE}`);
   }
   const [command, siteId, ...rest] = parsed.positionals;
   const arity = command === 'import-history' ? 1 : 0;
-  if (!command || !siteId || rest.length !== arity || !['set-totals', 'stats', 'import-history'].includes(command)) fail(USAGE);
+  if (!command || !siteId || rest.length !== arity || !['set-totals', 'stats', 'import-history', 'share'].includes(command)) fail(USAGE);
+  if (parsed.values.days !== undefined && command !== 'share') fail(`--days: only applies to share\n${USAGE}`);
 
   const { config, sites } = loadSettingsOrExit();
   const site = sites.get(siteId);
   if (!site) fail(`unknown site "${siteId}" (configured: ${sites.all().map((s) => s.id).join(', ')})`);
+
+  if (command === 'share') return share(site, parsed.values.days, config.publicUrl ?? `http://localhost:${config.port}`);
 
   const totals =
     command === 'set-totals'

@@ -61,6 +61,9 @@ export interface Config {
   readonly livePagesMax: number;
   /** How long the per-minute and per-hour history is kept; days and months are kept for ever. */
   readonly historyRetention: HistoryRetention;
+  /** The address readers reach this server at (PUBLIC_URL, no trailing slash), for share links and the
+   * dashboard address; unset: http://localhost:PORT. */
+  readonly publicUrl: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -186,6 +189,22 @@ function httpTimeouts(env: Env): Config['http'] {
   return Object.freeze({ keepAliveTimeoutMs, headersTimeoutMs, requestTimeoutMs });
 }
 
+/** An http(s) origin with an optional path prefix, no query, fragment or credentials. */
+function publicUrl(env: Env): string | undefined {
+  const raw = text(env, 'PUBLIC_URL');
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('PUBLIC_URL', `not a URL: "${raw}" (expected e.g. https://stats.example.vn)`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+    throw new ConfigError('PUBLIC_URL', `expected an http:// or https:// address without query, fragment or credentials, got "${raw}"`);
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function loadConfig(env: Env = process.env): Config {
@@ -232,5 +251,6 @@ export function loadConfig(env: Env = process.env): Config {
       minuteDays: integer(env, 'HISTORY_MINUTE_DAYS', DEFAULT_HISTORY_RETENTION.minuteDays, 1, 31),
       hourDays: integer(env, 'HISTORY_HOUR_DAYS', DEFAULT_HISTORY_RETENTION.hourDays, 1, 1_000),
     }),
+    publicUrl: publicUrl(env),
   });
 }

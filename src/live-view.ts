@@ -3,6 +3,7 @@
 // Reads are shared per site and limit for up to maxAgeMs and dropped when the store reports a
 // change, so a burst of requests and pushes costs one store read.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { checkShareToken } from './share-links.js';
 import type { Site } from './sites.js';
 import type { StatsReader } from './stats.js';
 import type { Counts } from './protocol.js';
@@ -88,19 +89,20 @@ export function createLiveReader(store: Store, stats: StatsReader, clock: () => 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
 /**
- * Whether a token may read a site's live data: anyone for a public site; for a private one the site's
- * readToken or ADMIN_TOKEN, compared in constant time (digests, so the length of a guess tells nothing).
+ * Whether a token may read a site's live data at `now`: anyone for a public site; for a private one the
+ * site's readToken, ADMIN_TOKEN or an unexpired share link of the site (src/share-links.ts).
  */
-export function liveAccessAllowed(site: Site, token: string | undefined, adminToken: string | undefined): boolean {
-  return site.live === 'public' || readTokenAllowed(site, token, adminToken);
+export function liveAccessAllowed(site: Site, token: string | undefined, adminToken: string | undefined, now: number): boolean {
+  return site.live === 'public' || readTokenAllowed(site, token, adminToken, now);
 }
 
-/** Whether a token is the site's readToken or ADMIN_TOKEN. */
-export function readTokenAllowed(site: Site, token: string | undefined, adminToken: string | undefined): boolean {
+/** Whether a token is the site's readToken, ADMIN_TOKEN, or a share link of the site unexpired at `now`.
+ * Tokens are compared in constant time (digests, so the length of a guess tells nothing). */
+export function readTokenAllowed(site: Site, token: string | undefined, adminToken: string | undefined, now: number): boolean {
   if (token === undefined) return false;
   const given = digest(token);
   // Each configured token is compared whatever the other gave, so timing does not tell which one matched.
   const byReadToken = site.readToken !== undefined && timingSafeEqual(given, digest(site.readToken));
   const byAdmin = adminToken !== undefined && timingSafeEqual(given, digest(adminToken));
-  return byReadToken || byAdmin;
+  return byReadToken || byAdmin || checkShareToken(site, token, now).ok;
 }

@@ -4,10 +4,18 @@ import { isClusterWorker, runPrimary, shareMetrics, workerStarted } from './clus
 import { createLogger } from './logger.js';
 import { startServer } from './server.js';
 import { loadSettingsOrExit } from './settings.js';
+import { DEMO_SITE, type SiteRegistry } from './sites.js';
 import { DataDirInUseError } from './store/memory/dir-lock.js';
 import { openStore } from './store/open-store.js';
 
 const SHUTDOWN_LIMIT_MS = 10_000;
+
+/** Where to look first: the demo article and its dashboard, when the built-in demo site is served. */
+function demoAddresses(sites: SiteRegistry, serverUrl: string, publicUrl: string | undefined): string {
+  if (!sites.get(DEMO_SITE.id)) return '';
+  const base = publicUrl ?? serverUrl;
+  return `; demo article: ${base}/, dashboard: ${base}/dashboard/${DEMO_SITE.id}`;
+}
 
 async function main(): Promise<void> {
   const { config, sites } = loadSettingsOrExit();
@@ -22,7 +30,7 @@ async function main(): Promise<void> {
     throw error;
   });
   const siteList = sites.all().map((site) => site.id).join(', ');
-  const line = `Headcount listening on ${server.url} (store: ${description}; sites: ${siteList})`;
+  const line = `Headcount listening on ${server.url} (store: ${description}; sites: ${siteList})${demoAddresses(sites, server.url, config.publicUrl)}`;
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -4,12 +4,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { addressResolver } from './client-address.js';
+import { dashboardFiles } from '../client/bundle.js';
 import type { Config } from './config.js';
 import { createDayPagesReader } from './day-pages.js';
 import { createApp } from './http/app.js';
 import { unknownSiteResponder } from './http/errors.js';
 import { answerClientError, guardRequests } from './http/listener-guards.js';
 import { clientRoutes } from './http/routes/client.js';
+import { dashboardRoutes } from './http/routes/dashboard.js';
 import { createLiveReader } from './live-view.js';
 import type { Logger } from './logger.js';
 import { instrumentStore } from './metrics/instrumented-store.js';
@@ -58,7 +60,8 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const logError = (error: unknown) => logger.error({ err: error }, 'request failed');
   const scrape = deps.clusterMetrics?.(metrics.registry);
   const unknownSite = unknownSiteResponder(() => metrics.sessionsRejected.inc({ reason: 'unknown_site' }));
-  const app = createApp({ sites, store, stats, live, dayPages, clock, metrics, scrape, adminToken: config.adminToken, historyRetention: config.historyRetention, metricsToken: config.metricsToken, trustProxy: config.trustProxy, httpRequestsPerMinute: config.httpRequestsPerMinute, logError, unknownSite, extra: [clientRoutes(sites, stats, unknownSite)] });
+  const dashboard = dashboardRoutes({ sites, adminToken: config.adminToken, clock, assets: dashboardFiles, unknownSite: () => metrics.sessionsRejected.inc({ reason: 'unknown_site' }), publicUrl: config.publicUrl });
+  const app = createApp({ sites, store, stats, live, dayPages, clock, metrics, scrape, adminToken: config.adminToken, historyRetention: config.historyRetention, metricsToken: config.metricsToken, trustProxy: config.trustProxy, httpRequestsPerMinute: config.httpRequestsPerMinute, logError, unknownSite, extra: [clientRoutes(sites, stats, unknownSite), dashboard] });
   const { keepAliveTimeoutMs, headersTimeoutMs, requestTimeoutMs } = config.http;
   const requestFailed = (error: unknown) => {
     metrics.handlerErrors.inc({ where: 'request' });

@@ -6,12 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { checkShareToken } from '../src/share-links.js';
+import { parseSites } from '../src/sites.js';
 import { openMemoryStore } from '../src/store/memory/memory-store.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'headcount-cli-'));
-const cli = (...args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, env: { PATH: process.env.PATH, DATA_DIR: dataDir }, encoding: 'utf8' });
+const run = (env: Record<string, string>, ...args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, env: { PATH: process.env.PATH, DATA_DIR: dataDir, ...env }, encoding: 'utf8' });
+const cli = (...args: string[]) => run({}, ...args);
 
 describe('headcount CLI', () => {
   after(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -72,4 +75,59 @@ describe('headcount CLI', () => {
       assert.match(run.stderr, message);
     });
   }
+
+  describe('share', () => {
+    const READ_TOKEN = 'paper-read-token-0123456789abcdefgh';
+    const sitesJson = {
+      sites: [
+        { id: 'paper', origins: ['https://paper.example'], memberSecret: 'm'.repeat(32), readToken: READ_TOKEN },
+        { id: 'bare', origins: ['https://bare.example'], memberSecret: 'm'.repeat(32) },
+      ],
+    };
+    const sitesFile = join(dataDir, 'sites.json');
+    writeFileSync(sitesFile, JSON.stringify(sitesJson));
+    const share = (env: Record<string, string>, ...args: string[]) => run({ SITES_FILE: sitesFile, ...env }, 'share', ...args);
+
+    it('prints a dashboard link under PUBLIC_URL that the site accepts for the days asked, 30 by default', () => {
+      const site = parseSites(sitesJson).get('paper')!;
+      for (const [args, days] of [[[], 30], [['--days', '1'], 1], [['--days', '365'], 365]] as const) {
+        const before = Date.now();
+        const made = share({ PUBLIC_URL: 'https://stats.paper.example/' }, 'paper', ...args);
+        assert.equal(made.status, 0, made.stderr);
+        const url = new URL(made.stdout.trim());
+        assert.equal(`${url.origin}${url.pathname}`, 'https://stats.paper.example/dashboard/paper');
+        const check = checkShareToken(site, url.searchParams.get('share')!, Date.now());
+        assert.ok(check.ok, 'a valid link');
+        assert.ok(Math.abs(check.expiresAt - (before + days * 86_400_000)) < 60_000, `${days} days`);
+        assert.match(made.stderr, /valid until \d{4}-\d\d-\d\dT.*readToken revokes it/);
+      }
+    });
+
+    it('uses http://localhost:PORT without PUBLIC_URL', () => {
+      const made = share({ PORT: '9090' }, 'paper');
+      assert.equal(made.status, 0, made.stderr);
+      assert.match(made.stdout, /^http:\/\/localhost:9090\/dashboard\/paper\?share=paper\.\d+\.[\w-]{43}\n$/);
+    });
+
+    for (const [args, message] of [
+      [['bare'], /site "bare" has no readToken: add one/],
+      [['paper', '--days', '0'], /--days: expected a whole number from 1 to 365, got 0/],
+      [['paper', '--days', '366'], /--days: expected a whole number from 1 to 365, got 366/],
+      [['paper', '--days', 'many'], /--days: expected a whole number/],
+      [['nope'], /unknown site "nope"/],
+    ] as const) {
+      it(`refuses share ${args.join(' ')} with exit code 2`, () => {
+        const made = share({}, ...args);
+        assert.equal(made.status, 2, made.stdout);
+        assert.match(made.stderr, message);
+        assert.equal(made.stdout, '');
+      });
+    }
+
+    it('takes --days only with share', () => {
+      const made = run({}, 'stats', 'demo', '--days', '3');
+      assert.equal(made.status, 2);
+      assert.match(made.stderr, /--days: only applies to share/);
+    });
+  });
 });

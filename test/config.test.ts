@@ -53,11 +53,20 @@ describe('loadConfig', () => {
     ['LIVE_PAGES_MAX', 'many', /LIVE_PAGES_MAX/],
     ['HISTORY_MINUTE_DAYS', '32', /HISTORY_MINUTE_DAYS: must be between 1/],
     ['HISTORY_HOUR_DAYS', '0', /HISTORY_HOUR_DAYS: must be between 1/],
+    ['PUBLIC_URL', 'stats.example.vn', /PUBLIC_URL: not a URL/],
+    ['PUBLIC_URL', 'ftp://stats.example.vn', /PUBLIC_URL: expected an http/],
+    ['PUBLIC_URL', 'https://stats.example.vn/?x=1', /PUBLIC_URL: expected an http/],
   ] as const) {
     it(`stops on an invalid ${name} (${value}) and names it`, () => {
       assert.throws(() => loadConfig({ [name]: value }), (error: unknown) => error instanceof ConfigError && error.variable === name && message.test(error.message));
     });
   }
+
+  it('reads PUBLIC_URL without its trailing slash, unset by default', () => {
+    assert.equal(loadConfig({}).publicUrl, undefined);
+    assert.equal(loadConfig({ PUBLIC_URL: 'https://stats.example.vn/' }).publicUrl, 'https://stats.example.vn');
+    assert.equal(loadConfig({ PUBLIC_URL: 'https://example.vn/headcount//' }).publicUrl, 'https://example.vn/headcount');
+  });
 
   it('reads a Redis Cluster, a Sentinel set-up and the number of workers', () => {
     assert.deepEqual(loadConfig({ REDIS_URL: 'redis://h:1' }).redis, { kind: 'url', url: 'redis://h:1' });

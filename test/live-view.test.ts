@@ -1,7 +1,8 @@
 // The one builder of the live view, its shared reader, and who may read a private site's.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildLiveView, createLiveReader, liveAccessAllowed, liveViewSignature } from '../src/live-view.js';
+import { buildLiveView, createLiveReader, liveAccessAllowed, liveViewSignature, readTokenAllowed } from '../src/live-view.js';
+import { makeShareToken } from '../src/share-links.js';
 import type { Counts } from '../src/protocol.js';
 import { DEMO_SITE, parseSites } from '../src/sites.js';
 import type { StatsReader } from '../src/stats.js';
@@ -109,17 +110,28 @@ describe('live access', () => {
     ],
   });
   const admin = 'admin-token-0123456789';
+  const NOW = Date.UTC(2026, 11, 1);
 
   it('opens public sites to anyone and private ones to their readToken or ADMIN_TOKEN only', () => {
-    assert.ok(liveAccessAllowed(sites.get('open')!, undefined, undefined));
-    assert.ok(liveAccessAllowed(sites.get('closed')!, token, undefined));
-    assert.ok(liveAccessAllowed(sites.get('closed')!, admin, admin));
-    assert.ok(!liveAccessAllowed(sites.get('closed')!, undefined, admin));
-    assert.ok(!liveAccessAllowed(sites.get('closed')!, `${token}x`, admin));
-    assert.ok(!liveAccessAllowed(sites.get('closed')!, token.slice(1), admin));
-    assert.ok(!liveAccessAllowed(sites.get('closed')!, '', admin));
-    assert.ok(liveAccessAllowed(sites.get('admin-only')!, admin, admin));
-    assert.ok(!liveAccessAllowed(sites.get('admin-only')!, token, admin));
-    assert.ok(!liveAccessAllowed(sites.get('admin-only')!, 'anything', undefined), 'no readToken and no ADMIN_TOKEN: nobody');
+    assert.ok(liveAccessAllowed(sites.get('open')!, undefined, undefined, NOW));
+    assert.ok(liveAccessAllowed(sites.get('closed')!, token, undefined, NOW));
+    assert.ok(liveAccessAllowed(sites.get('closed')!, admin, admin, NOW));
+    assert.ok(!liveAccessAllowed(sites.get('closed')!, undefined, admin, NOW));
+    assert.ok(!liveAccessAllowed(sites.get('closed')!, `${token}x`, admin, NOW));
+    assert.ok(!liveAccessAllowed(sites.get('closed')!, token.slice(1), admin, NOW));
+    assert.ok(!liveAccessAllowed(sites.get('closed')!, '', admin, NOW));
+    assert.ok(liveAccessAllowed(sites.get('admin-only')!, admin, admin, NOW));
+    assert.ok(!liveAccessAllowed(sites.get('admin-only')!, token, admin, NOW));
+    assert.ok(!liveAccessAllowed(sites.get('admin-only')!, 'anything', undefined, NOW), 'no readToken and no ADMIN_TOKEN: nobody');
+  });
+
+  it('opens a private site to its unexpired share links, not to another site\'s or an expired one', () => {
+    const closed = sites.get('closed')!;
+    const { token: link } = makeShareToken(closed, 1, NOW);
+    assert.ok(liveAccessAllowed(closed, link, undefined, NOW));
+    assert.ok(readTokenAllowed(closed, link, undefined, NOW), 'the read routes take it as Bearer too');
+    assert.ok(!liveAccessAllowed(closed, link, undefined, NOW + 86_400_000), 'expired after its day');
+    const other = parseSites({ sites: [{ id: 'other', origins: ['https://d.vn'], memberSecret: 's'.repeat(32), readToken: token }] }).get('other')!;
+    assert.ok(!liveAccessAllowed(other, link, undefined, NOW), 'a link names its site');
   });
 });

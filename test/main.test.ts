@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { startHeadcount } from './support/headcount.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'headcount-main-'));
@@ -29,4 +30,22 @@ describe('service start-up', () => {
       assert.deepEqual(readdirSync(dataDir), [], 'no journal, no lock');
     });
   }
+
+  it('names the demo article and its dashboard on the start-up line, under PUBLIC_URL when set', async () => {
+    const hc = await startHeadcount();
+    try {
+      const line = hc.output().split('\n').find((text) => text.startsWith('Headcount listening on'))!;
+      assert.match(line, new RegExp(`; demo article: http://127\\.0\\.0\\.1:${hc.port}/, dashboard: http://127\\.0\\.0\\.1:${hc.port}/dashboard/demo$`));
+      const dashboard = await fetch(`${hc.url}/dashboard/demo`);
+      assert.equal(dashboard.status, 200, 'the address it names answers');
+    } finally {
+      await hc.dispose();
+    }
+    const behindProxy = await startHeadcount({ env: { PUBLIC_URL: 'https://stats.example.vn/' } });
+    try {
+      assert.match(behindProxy.output(), /; demo article: https:\/\/stats\.example\.vn\/, dashboard: https:\/\/stats\.example\.vn\/dashboard\/demo\n/);
+    } finally {
+      await behindProxy.dispose();
+    }
+  });
 });

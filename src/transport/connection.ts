@@ -57,6 +57,8 @@ export interface ClientInfo {
   automated: boolean;
   address: string;
   userAgent: string;
+  /** Admitted as Headcount's own page (the dashboard): its hello is refused, so it is never counted. */
+  viewer: boolean;
 }
 
 interface PageSession {
@@ -162,6 +164,7 @@ export class Connection {
   private async hello(hello: HelloMessage): Promise<void> {
     if (this.page) return this.refuse(CloseCode.badMessage, 'bad_message', 'hello sent twice');
     if (hello.site !== this.site.id) return this.refuse(CloseCode.wrongSite, 'wrong_site', 'hello site differs from the connection site');
+    if (this.client.viewer) return this.refuse(CloseCode.forbidden, 'origin', 'origin not allowed for site pages: this socket may only watch');
     this.clearHelloTimer();
     this.vid = hello.vid;
     let identity = hello.vid;
@@ -337,7 +340,7 @@ export class Connection {
     }
   }
 
-  /** A live view subscription: public sites' to anyone, private sites' with the readToken or ADMIN_TOKEN. */
+  /** A live view subscription: public sites' to anyone, private sites' with the readToken, ADMIN_TOKEN or a share link. */
   private live(message: LiveSubscribeMessage): void {
     const { subscriptions, adminToken } = this.deps;
     if (!message.on) {
@@ -345,7 +348,7 @@ export class Connection {
       this.liveN = 0;
       return;
     }
-    if (!liveAccessAllowed(this.site, message.token, adminToken)) {
+    if (!liveAccessAllowed(this.site, message.token, adminToken, this.deps.clock())) {
       return this.refuse(CloseCode.forbidden, 'live_token', 'live view of this site needs its read token');
     }
     if (this.liveN === message.n) return;

@@ -8,7 +8,8 @@ import { parseRequestTarget } from '../request-target.js';
 
 export const WS_PATH = '/ws';
 
-export type Admission = { ok: true; site: Site } | { ok: false; status: number; reason: RejectReason; error: string };
+/** `viewer`: admitted only as Headcount's own page (the dashboard): it may watch, never be counted. */
+export type Admission = { ok: true; site: Site; viewer: boolean } | { ok: false; status: number; reason: RejectReason; error: string };
 
 export function admit(request: IncomingMessage, sites: SiteRegistry): Admission {
   const target = parseRequestTarget(request.url);
@@ -19,10 +20,21 @@ export function admit(request: IncomingMessage, sites: SiteRegistry): Admission 
   const siteId = target.query.get('site') ?? '';
   const site = sites.get(siteId);
   if (!site) return { ok: false, status: 404, reason: 'unknown_site', error: 'unknown site' };
-  if (!originAllowed(site, request.headers.origin)) {
-    return { ok: false, status: 403, reason: 'origin', error: `origin not allowed for site "${site.id}"` };
+  if (originAllowed(site, request.headers.origin)) return { ok: true, site, viewer: false };
+  if (fromOwnPage(request)) return { ok: true, site, viewer: true };
+  return { ok: false, status: 403, reason: 'origin', error: `origin not allowed for site "${site.id}"` };
+}
+
+/** Whether the Origin is this server's own address, as the request's Host names it: a page Headcount
+ * served itself (the dashboard at /dashboard/SITE), which needs no entry in the site's origins. */
+function fromOwnPage(request: IncomingMessage): boolean {
+  const { origin, host } = request.headers;
+  if (origin === undefined || host === undefined) return false;
+  try {
+    return new URL(origin).host === host.toLowerCase();
+  } catch {
+    return false;
   }
-  return { ok: true, site };
 }
 
 /** Answers a refused upgrade with a plain HTTP response and a JSON body, then closes the TCP socket. */

@@ -107,7 +107,7 @@ export function attachTransport(server: Server, options: TransportOptions): Tran
     const userAgent = request.headers['user-agent'] ?? '';
     // The site's own apps are admitted by their Origin: their HTTP stacks look like bots to isbot.
     const automated = !isAppOrigin(admission.site, request.headers.origin) && isbot(userAgent);
-    const client = { automated, address, userAgent: admission.site.cookieless ? userAgent : '' };
+    const client = { automated, address, userAgent: admission.site.cookieless ? userAgent : '', viewer: admission.viewer };
     const site = admission.site;
     wss.handleUpgrade(request, socket, head, (ws) => accept(ws, site, client));
   };

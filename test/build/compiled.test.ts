@@ -98,7 +98,8 @@ describe('compiled build (npm run build, node dist/main.js)', () => {
   });
 
   it('writes the server, the Redis scripts and the client files into dist/', () => {
-    for (const file of ['main.js', 'main.js.map', 'cli.js', 'client/t.js', 'client/t.js.gz', 'client/t.js.sha256', 'client/demo.html']) {
+    const dashboard = ['js', 'css'].flatMap((kind) => [`client/dashboard.${kind}`, `client/dashboard.${kind}.gz`, `client/dashboard.${kind}.sha256`]);
+    for (const file of ['main.js', 'main.js.map', 'cli.js', 'client/t.js', 'client/t.js.gz', 'client/t.js.sha256', 'client/demo.html', ...dashboard]) {
       assert.ok(existsSync(join(dir, 'dist', file)), `dist/${file}`);
     }
     const scripts = (path: string) => readdirSync(path, { recursive: true, encoding: 'utf8' }).sort();
@@ -117,6 +118,11 @@ describe('compiled build (npm run build, node dist/main.js)', () => {
     const demo = await fetch(`${server.url}/`);
     assert.equal(demo.status, 200);
     assert.match(await demo.text(), /<script async src="\/t\.js" data-site="demo"><\/script>/);
+    for (const asset of ['dashboard.js', 'dashboard.css']) {
+      const served = await fetch(`${server.url}/dashboard/${asset}`, { headers: { 'Accept-Encoding': 'identity' } });
+      assert.equal(served.status, 200, asset);
+      assert.equal(await served.text(), readFileSync(join(dir, `dist/client/${asset}`), 'utf8'), `${asset}: the built file`);
+    }
     const stats = await fetch(`${server.url}/api/sites/demo/stats`);
     assert.equal(stats.status, 200);
     assert.equal(((await stats.json()) as { online: { total: number } }).online.total, 0);

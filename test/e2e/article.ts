@@ -20,7 +20,7 @@ const escapeAttr = (text: string) => text.replace(/[&"<>]/g, (c) => `&#${c.charC
  * Every path is an article, with a relative canonical link to itself (no query), its section and author
  * in meta tags, a readers span and the footer block. Query parameters shape the embed:
  * `token` → data-member-token, `lang` → the page's lang (default vi), `show` → the widget's data-show,
- * `section` → article:section (default Thời sự).
+ * `section` → article:section (default Thời sự), `title` → the page's title (default "Bài viết PATH").
  */
 export async function startArticleSite({ headcount, site = 'demo' }: ArticleOptions): Promise<ArticleSite> {
   const server = createServer((req, res) => {
@@ -29,9 +29,10 @@ export async function startArticleSite({ headcount, site = 'demo' }: ArticleOpti
     const lang = url.searchParams.get('lang') ?? 'vi';
     const show = url.searchParams.get('show') ?? 'today,month';
     const section = url.searchParams.get('section') ?? 'Thời sự';
+    const title = url.searchParams.get('title') ?? `Bài viết ${url.pathname}`;
     const tokenAttr = token ? ` data-member-token="${escapeAttr(token)}"` : '';
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache' });
-    res.end(`<!doctype html><html lang="${escapeAttr(lang)}"><head><meta charset="utf-8"><title>Bài viết ${escapeAttr(url.pathname)}</title>
+    res.end(`<!doctype html><html lang="${escapeAttr(lang)}"><head><meta charset="utf-8"><title>${escapeAttr(title)}</title>
 <link rel="canonical" href="${escapeAttr(url.pathname)}"><meta property="article:section" content="${escapeAttr(section)}"><meta name="author" content="Minh Anh"></head>
 <body><article><h1>Bài viết thử</h1><p><span id="readers" data-headcount-readers></span></p><p>Nội dung.</p></article>
 <footer><div id="hc" data-headcount data-show="${escapeAttr(show)}"></div></footer>

@@ -72,7 +72,7 @@ export function historyRoutes(deps: HistoryRouteDeps): Router {
   const readable = (req: Request): Site | undefined => {
     const site = deps.sites.get(req.params.site as string);
     if (!site) return undefined;
-    return site.public || readTokenAllowed(site, bearerToken(req.get('authorization')), deps.adminToken) ? site : undefined;
+    return site.public || readTokenAllowed(site, bearerToken(req.get('authorization')), deps.adminToken, deps.clock()) ? site : undefined;
   };
 
   router.options('/api/sites/:site/history', answerReadPreflight);

@@ -36,7 +36,7 @@ export function liveRoutes(deps: LiveRouteDeps): Router {
   /** The site when this request may read its live data, else undefined (answered like an unknown site). */
   const readable = (req: Request): Site | undefined => {
     const site = deps.sites.get(req.params.site as string);
-    if (!site || !liveAccessAllowed(site, bearerToken(req.get('authorization')), deps.adminToken)) return undefined;
+    if (!site || !liveAccessAllowed(site, bearerToken(req.get('authorization')), deps.adminToken, deps.clock())) return undefined;
     return site;
   };
 
