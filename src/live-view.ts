@@ -6,32 +6,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { checkShareToken } from './share-links.js';
 import type { Site } from './sites.js';
 import type { StatsReader } from './stats.js';
-import type { Counts } from './protocol.js';
-import type { LiveFigures, SourceCounts, Store } from './store/store.js';
-
-/** Pages a live view may ask for; the default when it does not say. */
-export const LIVE_LIMIT_MAX = 100;
-export const LIVE_LIMIT_DEFAULT = 10;
-
-export interface LiveViewPage {
-  url: string;
-  title?: string;
-  section?: string;
-  author?: string;
-  readers: number;
-  engaged: number;
-  sources: SourceCounts;
-}
-
-export interface LiveView {
-  site: string;
-  at: string;
-  online: Counts['online'];
-  engaged: number;
-  sources: SourceCounts;
-  referrers: { host: string; readers: number }[];
-  pages: LiveViewPage[];
-}
+import type { Counts, LiveView } from './protocol.js';
+import type { LiveFigures, Store } from './store/store.js';
 
 export function buildLiveView(site: string, online: Counts['online'], figures: LiveFigures, now: number): LiveView {
   return {

@@ -1,6 +1,6 @@
 // Wire protocol between a page (or app) and Headcount: message types, validation and close codes.
 // docs/protocol.md describes the same for people; the client imports the types from here.
-import { LIVE_LIMIT_DEFAULT, LIVE_LIMIT_MAX, type LiveView } from './live-view.js';
+import type { Source } from './audience/source.js';
 
 export type Visibility = 'visible' | 'hidden';
 export type Kind = 'guest' | 'member' | 'bot';
@@ -80,6 +80,30 @@ export type ClientMessage =
   | EngagementMessage
   | LiveSubscribeMessage
   | ReadersSubscribeMessage;
+
+/** Pages a live view may ask for; the default when it does not say. */
+export const LIVE_LIMIT_MAX = 100;
+export const LIVE_LIMIT_DEFAULT = 10;
+
+export interface LiveViewPage {
+  url: string;
+  title?: string;
+  section?: string;
+  author?: string;
+  readers: number;
+  engaged: number;
+  sources: Record<Source, number>;
+}
+
+export interface LiveView {
+  site: string;
+  at: string;
+  online: Counts['online'];
+  engaged: number;
+  sources: Record<Source, number>;
+  referrers: { host: string; readers: number }[];
+  pages: LiveViewPage[];
+}
 
 export interface Counts {
   site: string;

@@ -3,7 +3,7 @@
 // hours by local time and UTC offset, so the hour repeated when clocks go back is two buckets, not one bucket
 // counted twice, and a 30-minute shift (Lord Howe) makes a half-hour bucket. Offsets change only on whole
 // minutes and at most once in any day, as in every zone since 1972.
-import { pad, wallClock, type WallClock } from '../calendar.js';
+import { pad, wallClock, type WallClock } from './wall-clock.js';
 
 export const PERIODS = ['minute', 'hour', 'day', 'month'] as const;
 export type Period = (typeof PERIODS)[number];

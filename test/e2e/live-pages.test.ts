@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { LiveView, LiveViewPage } from '../../src/live-view.js';
+import type { LiveView, LiveViewPage } from '../../src/protocol.js';
 import type { WelcomeMessage } from '../../src/protocol.js';
 import { startHeadcount, type HeadcountProcess } from '../support/headcount.js';
 import { startArticleSite, type ArticleSite } from './article.js';

@@ -3,7 +3,8 @@
 // its readToken or ADMIN_TOKEN and otherwise answer exactly like an unknown site.
 import { Router, type Request, type Response } from 'express';
 import { DayError, parseDay, type DayPagesReader } from '../../day-pages.js';
-import { LIVE_LIMIT_DEFAULT, LIVE_LIMIT_MAX, liveAccessAllowed, type LiveReader } from '../../live-view.js';
+import { liveAccessAllowed, type LiveReader } from '../../live-view.js';
+import { LIVE_LIMIT_DEFAULT, LIVE_LIMIT_MAX } from '../../protocol.js';
 import type { Site, SiteRegistry } from '../../sites.js';
 import { bearerToken } from '../bearer.js';
 import { answerReadPreflight } from '../preflight.js';
