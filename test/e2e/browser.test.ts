@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { WelcomeMessage } from '../../src/protocol.js';
 import { startHeadcount, type HeadcountProcess } from '../support/headcount.js';
+import { startAll } from '../support/start-all.js';
 import { startArticleSite, type ArticleSite } from './article.js';
 import { launchChromium, memberToken, readerContext, recordWelcomes, setTotals, waitFor, waitForStats } from './browser.js';
 
@@ -16,7 +17,7 @@ let browser: Browser;
 const contexts: BrowserContext[] = [];
 
 before(async () => {
-  [headcount, browser] = await Promise.all([startHeadcount({ env: { ADMIN_TOKEN } }), launchChromium()]);
+  [headcount, browser] = await startAll(startHeadcount({ env: { ADMIN_TOKEN } }), launchChromium());
   article = await startArticleSite({ headcount: headcount.url });
 });
 

@@ -16,6 +16,7 @@ import type { WelcomeMessage } from '../../src/protocol.js';
 import { makeShareToken } from '../../src/share-links.js';
 import { parseSites } from '../../src/sites.js';
 import { startHeadcount, type HeadcountProcess } from '../support/headcount.js';
+import { startAll } from '../support/start-all.js';
 import { startArticleSite, type ArticleSite } from './article.js';
 import { launchChromium, readerContext, recordWelcomes, waitFor, waitForStats } from './browser.js';
 import { describe, recordPageErrors, snapshot, type DashboardSnapshot } from './dashboard-page.js';
@@ -34,7 +35,7 @@ const readers: BrowserContext[] = [];
 const readerPages: Page[] = [];
 
 before(async () => {
-  [headcount, browser] = await Promise.all([startHeadcount(), launchChromium()]);
+  [headcount, browser] = await startAll(startHeadcount(), launchChromium());
   article = await startArticleSite({ headcount: headcount.url });
 });
 

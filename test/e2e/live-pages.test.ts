@@ -7,6 +7,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { LiveView, LiveViewPage } from '../../src/protocol.js';
 import type { WelcomeMessage } from '../../src/protocol.js';
 import { startHeadcount, type HeadcountProcess } from '../support/headcount.js';
+import { startAll } from '../support/start-all.js';
 import { startArticleSite, type ArticleSite } from './article.js';
 import { launchChromium, readerContext, recordWelcomes, waitFor, waitForStats } from './browser.js';
 
@@ -20,7 +21,7 @@ let browser: Browser;
 const contexts: BrowserContext[] = [];
 
 before(async () => {
-  [headcount, browser] = await Promise.all([startHeadcount(), launchChromium()]);
+  [headcount, browser] = await startAll(startHeadcount(), launchChromium());
   article = await startArticleSite({ headcount: headcount.url });
 });
 

@@ -18,6 +18,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { Counts } from '../../src/protocol.js';
 import { launchChromium, readerContext, waitFor } from '../e2e/browser.js';
 import { startHeadcount, type HeadcountProcess } from '../support/headcount.js';
+import { startAll } from '../support/start-all.js';
 import { ensurePackages, startWordPress, wordpressPort, type WordPress } from './wordpress-site.js';
 
 const SITE = 'wpnews';
@@ -49,7 +50,7 @@ before(async () => {
   // live, readToken and pageParams (plain permalinks put the post id in ?p=) are the live API's settings.
   const site = { id: SITE, origins: [`http://127.0.0.1:${port}`], memberSecret: MEMBER_SECRET, timeZone: 'Asia/Ho_Chi_Minh', public: true, live: 'private', readToken: READ_TOKEN, pageParams: ['p', 'page_id'] };
   writeFileSync(sitesFile, JSON.stringify({ sites: [site] }));
-  [headcount, browser] = await Promise.all([startHeadcount({ env: { SITES_FILE: sitesFile } }), launchChromium()]);
+  [headcount, browser] = await startAll(startHeadcount({ env: { SITES_FILE: sitesFile } }), launchChromium());
   wordpress = await startWordPress({
     port,
     settings: { address: headcount.url, site: SITE, member_secret: MEMBER_SECRET, members: true, show: ['today', 'yesterday', 'month'], read_token: READ_TOKEN },

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { CloseCode, type CountsMessage } from '../../src/protocol.js';
 import { startHeadcount, type HeadcountProcess } from '../support/headcount.js';
+import { startAll } from '../support/start-all.js';
 import { eventually, isCounts, PageClient, PAGE_ORIGIN } from '../support/page-client.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 
@@ -59,7 +60,7 @@ describe('many instances on one Redis', { timeout: 60_000 }, () => {
 
   before(async () => {
     redis = await startRedisServer();
-    [a, b] = await Promise.all([startHeadcount({ env: env() }), startHeadcount({ env: env() })]);
+    [a, b] = await startAll(startHeadcount({ env: env() }), startHeadcount({ env: env() }));
   });
   after(async () => {
     for (const p of pages) p.socket.terminate();

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { ServerMessage } from '../../src/protocol.js';
 import { startHeadcount, type HeadcountProcess } from '../support/headcount.js';
+import { startAll } from '../support/start-all.js';
 import { eventually, PageClient } from '../support/page-client.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 
@@ -60,7 +61,7 @@ describe('live pages with two instances on one Redis', { timeout: 60_000 }, () =
 
   before(async () => {
     redis = await startRedisServer();
-    [a, b] = await Promise.all([startHeadcount({ env: env() }), startHeadcount({ env: env() })]);
+    [a, b] = await startAll(startHeadcount({ env: env() }), startHeadcount({ env: env() }));
   });
   after(async () => {
     for (const page of pages) page.socket.terminate();

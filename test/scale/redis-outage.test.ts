@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { CloseCode } from '../../src/protocol.js';
 import { startHeadcount, type HeadcountProcess } from '../support/headcount.js';
+import { startAll } from '../support/start-all.js';
 import { startInProcess } from '../support/in-process.js';
 import { eventually, isWelcome, PageClient } from '../support/page-client.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
@@ -52,7 +53,7 @@ describe('Redis stopped while instances hold pages', { timeout: 120_000 }, () =>
       REDIS_PENDING_JOINS: String(PENDING_JOINS),
       HTTP_REQUESTS_PER_MINUTE: '1000000',
     };
-    [a, b] = await Promise.all([startHeadcount({ env }), startHeadcount({ env })]);
+    [a, b] = await startAll(startHeadcount({ env }), startHeadcount({ env }));
   });
   after(async () => {
     for (const p of pages) p.socket.terminate();
