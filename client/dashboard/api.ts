@@ -9,7 +9,7 @@ export interface DayPage {
 }
 
 export interface Api {
-  history(from: string, to: string): Promise<HistoryPoint[]>;
+  history(from: string, to: string, period?: 'minute' | 'hour'): Promise<HistoryPoint[]>;
   pagesToday(limit: number): Promise<DayPage[]>;
 }
 
@@ -23,8 +23,8 @@ export function makeApi(base: string, site: string, token: string | undefined): 
     return (await response.json()) as T;
   };
   return {
-    history: async (from, to) =>
-      (await get<{ points: HistoryPoint[] }>(`history?period=minute&from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`)).points,
+    history: async (from, to, period = 'minute') =>
+      (await get<{ points: HistoryPoint[] }>(`history?period=${period}&from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`)).points,
     pagesToday: async (limit) => (await get<{ pages: DayPage[] }>(`pages/today?limit=${limit}`)).pages,
   };
 }

@@ -43,8 +43,12 @@ export class DaySeries {
     this.raise(this.today, minute, online);
   }
 
-  setLastWeek(points: readonly HistoryPoint[]): void {
-    for (const point of points) this.raise(this.lastWeek, minuteOfAt(point.at), point.peak.online);
+  /** Last week's points: minutes, or hours (each hour's peak drawn over its 60 minutes) when its minutes are not kept. */
+  setLastWeek(points: readonly HistoryPoint[], minutesEach: 1 | 60 = 1): void {
+    for (const point of points) {
+      const start = minuteOfAt(point.at);
+      for (let minute = start; minute < start + minutesEach; minute++) this.raise(this.lastWeek, minute, point.peak.online);
+    }
   }
 
   setYesterday(points: readonly HistoryPoint[]): void {
@@ -81,9 +85,12 @@ export class DaySeries {
 
   /** How many minutes of today have a value. */
   todayPoints(): number {
-    let count = 0;
-    for (const online of this.today) if (online != null) count++;
-    return count;
+    return pointsOf(this.today);
+  }
+
+  /** How many minutes of last week's day have a value. */
+  lastWeekPoints(): number {
+    return pointsOf(this.lastWeek);
   }
 
   /** The last minute of today with a value: where the next history request starts. */
@@ -97,6 +104,22 @@ export class DaySeries {
     const had = series[minute];
     series[minute] = had == null ? value : Math.max(had, value);
   }
+}
+
+function pointsOf(series: readonly (number | null)[]): number {
+  let count = 0;
+  for (const online of series) if (online != null) count++;
+  return count;
+}
+
+/** The most online in one local hour (0-23) of a minute series; null when none of its minutes has a value. */
+export function hourPeak(series: readonly (number | null)[], hour: number): number | null {
+  let best: number | null = null;
+  for (let minute = hour * 60; minute < (hour + 1) * 60 && minute < series.length; minute++) {
+    const online = series[minute];
+    if (online != null && (best === null || online > best)) best = online;
+  }
+  return best;
 }
 
 /** Axis labels: a label every `step` minutes, the step chosen so that about `room` labels fit. */

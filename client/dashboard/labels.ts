@@ -38,6 +38,7 @@ export interface DashboardLabels {
   figuresFrom: string;
   chartText: string;
   time: string;
+  hourTable: string;
   source: Record<Source, string>;
 }
 
@@ -80,6 +81,7 @@ export const DASHBOARD_LABELS: Record<Lang, DashboardLabels> = {
     refused: 'Không có quyền xem bảng này: liên kết không hợp lệ hoặc đã hết hạn.',
     figuresFrom: 'Số liệu lúc',
     time: 'Giờ',
+    hourTable: 'Người trực tuyến nhiều nhất mỗi giờ, hôm nay và cùng ngày tuần trước',
     chartText: 'Người trực tuyến theo phút hôm nay: hiện tại {now}, đỉnh {peak} lúc {at}; cùng giờ tuần trước {week}.',
     source: { direct: 'Trực tiếp', internal: 'Nội bộ', search: 'Tìm kiếm', social: 'Mạng xã hội', ai: 'AI', email: 'Email', other: 'Khác' },
   },
@@ -118,6 +120,7 @@ export const DASHBOARD_LABELS: Record<Lang, DashboardLabels> = {
     refused: 'This dashboard cannot be shown: the link is invalid or has expired.',
     figuresFrom: 'Figures from',
     time: 'Time',
+    hourTable: 'Most readers online in each hour, today and on the same day last week',
     chartText: 'Readers online by minute today: {now} now, peak {peak} at {at}; {week} at this time last week.',
     source: { direct: 'Direct', internal: 'Internal', search: 'Search', social: 'Social', ai: 'AI', email: 'Email', other: 'Other' },
   },

@@ -65,7 +65,7 @@ function showCurve(): void {
       at: peak ? formats.minute(peak.minute) : '–',
       week: formats.number(series.lastWeek[minute] ?? 0),
     }),
-    series.todayPoints(),
+    series,
   );
 }
 
@@ -76,6 +76,18 @@ function showCounts(): void {
 
 /** A failed read leaves the figures as they were: the next minute tries again. */
 const quietly = (read: Promise<unknown>) => read.catch(() => undefined);
+
+/**
+ * Last week's same weekday by minute; by hour when its minutes are refused (HISTORY_MINUTE_DAYS under 8
+ * keeps no minutes from a week ago, and a 25-hour day has more minutes than one request may ask for).
+ */
+async function lastWeek(from: string, to: string): Promise<void> {
+  try {
+    series.setLastWeek(await api.history(from, to));
+  } catch {
+    series.setLastWeek(await api.history(from, to, 'hour'), 60);
+  }
+}
 
 /** Once a minute: today's new minutes and most-read pages; on a new local day, yesterday's and last week's series too. */
 async function refresh(): Promise<void> {
@@ -89,7 +101,7 @@ async function refresh(): Promise<void> {
     series.clear();
     await Promise.all([
       quietly(api.history(day, to).then((points) => series.setToday(points))),
-      quietly(api.history(addDays(day, -7), addDays(day, -6)).then((points) => series.setLastWeek(points))),
+      quietly(lastWeek(addDays(day, -7), addDays(day, -6))),
       quietly(api.history(addDays(day, -1), day).then((points) => series.setYesterday(points))),
     ]);
   } else {

@@ -5,6 +5,7 @@ import { change, engagedShare, type Formats } from './format.js';
 import { SOURCES, type DashboardLabels, type Source } from './labels.js';
 import type { Move } from './ranking.js';
 import type { DayPage } from './api.js';
+import { hourPeak, type DaySeries } from './day-series.js';
 
 export type SourceCounts = Record<Source, number>;
 
@@ -78,7 +79,8 @@ export interface View {
   peak(peak: { online: number; minute: number } | undefined): void;
   mostRead(pages: readonly DayPage[]): void;
   chartBox: HTMLElement | undefined;
-  chartText(text: string, todayPoints: number): void;
+  /** The chart's text alternative: a summary and a table of each hour's peak, today and last week. */
+  chartText(text: string, series: DaySeries): void;
 }
 
 export function makeView(root: HTMLElement, site: string, board: boolean, pages: number, labels: DashboardLabels, formats: Formats): View {
@@ -107,12 +109,27 @@ export function makeView(root: HTMLElement, site: string, board: boolean, pages:
 
   let chartBox: HTMLElement | undefined;
   let peakText: HTMLElement | undefined;
+  const hourCells: { today: HTMLElement; lastWeek: HTMLElement }[] = [];
   if (!board) {
     const curve = section(main, 'curve', labels.curve);
     peakText = el('p', 'peak', curve, `${labels.peak}: –`);
     chartBox = el('div', 'chart', curve);
     chartBox.setAttribute('role', 'img');
     chartBox.dataset.curve = '';
+    // The chart's figures for screen readers (and tests): each hour's peak, today and last week.
+    // In a box of its own: a table is never narrower than its content, so it cannot be the 1 px box itself.
+    const hours = el('table', '', el('div', 'visually-hidden', curve));
+    hours.dataset.hours = '';
+    el('caption', '', hours, labels.hourTable);
+    const hoursHead = el('tr', '', el('thead', '', hours));
+    for (const text of [labels.time, labels.today, labels.lastWeek]) el('th', '', hoursHead, text).setAttribute('scope', 'col');
+    const hoursBody = el('tbody', '', hours);
+    for (let hour = 0; hour < 24; hour++) {
+      const row = el('tr', '', hoursBody);
+      row.dataset.hour = String(hour);
+      el('th', '', row, formats.minute(hour * 60)).setAttribute('scope', 'row');
+      hourCells.push({ today: el('td', '', row, '–'), lastWeek: el('td', '', row, '–') });
+    }
   }
 
   const top = section(main, 'articles', labels.topNow);
@@ -134,7 +151,10 @@ export function makeView(root: HTMLElement, site: string, board: boolean, pages:
       const sectionName = el('span', 'section', title);
       const readers = el('td', 'n readers', item);
       readers.dataset.readers = '';
-      const engagedCell = el('td', 'n', item);
+      // Narrow screens hide the column heads and show these beside the figures instead.
+      readers.dataset.label = labels.readers;
+      const engagedCell = el('td', 'n engaged', item);
+      engagedCell.dataset.label = labels.engaged;
       const mix = makeMix(el('td', 'mixcol', item));
       return { item, rank, move, link, section: sectionName, readers, engaged: engagedCell, mix };
     },
@@ -281,10 +301,16 @@ export function makeView(root: HTMLElement, site: string, board: boolean, pages:
       mostReadRows.show(shown);
       noMostRead.hidden = shown > 0;
     },
-    chartText(text, todayPoints) {
+    chartText(text, series) {
       if (!chartBox) return;
-      chartBox.dataset.todayPoints = String(todayPoints);
+      chartBox.dataset.todayPoints = String(series.todayPoints());
+      chartBox.dataset.lastWeekPoints = String(series.lastWeekPoints());
       if (chartBox.getAttribute('aria-label') !== text) chartBox.setAttribute('aria-label', text);
+      const figure = (online: number | null) => (online === null ? '–' : formats.number(online));
+      hourCells.forEach((cells, hour) => {
+        setText(cells.today, figure(hourPeak(series.today, hour)));
+        setText(cells.lastWeek, figure(hourPeak(series.lastWeek, hour)));
+      });
     },
   };
 }

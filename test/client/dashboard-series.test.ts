@@ -1,7 +1,7 @@
 // The day's minute series: today's curve and peak, last week's, yesterday summed to the same time.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DaySeries, labelStep, MINUTES_A_DAY, type HistoryPoint } from '../../client/dashboard/day-series.js';
+import { DaySeries, hourPeak, labelStep, MINUTES_A_DAY, type HistoryPoint } from '../../client/dashboard/day-series.js';
 
 const point = (time: string, online: number, visits = 0, pageviews = 0): HistoryPoint => ({ at: `2026-12-01T${time}:00+07:00`, visits, pageviews, peak: { online } });
 
@@ -71,4 +71,25 @@ test("last week's points fill their own series", () => {
   series.setLastWeek([point('12:00', 8)]);
   assert.equal(series.lastWeek[720], 8);
   assert.equal(series.today[720], null);
+});
+
+test("last week by hour: each hour's peak over its 60 minutes, the last hour stopping at midnight", () => {
+  const series = new DaySeries();
+  series.setLastWeek([point('09:00', 12), point('10:00', 3), point('23:00', 5)], 60);
+  assert.equal(series.lastWeek[539], null);
+  assert.equal(series.lastWeek[540], 12);
+  assert.equal(series.lastWeek[599], 12);
+  assert.equal(series.lastWeek[600], 3);
+  assert.equal(series.lastWeek[1439], 5);
+  assert.equal(series.lastWeek.length, MINUTES_A_DAY);
+  assert.equal(series.lastWeekPoints(), 180);
+});
+
+test("an hour's peak: the most of its minutes, null when none has a value", () => {
+  const series = new DaySeries();
+  series.setToday([point('09:00', 4), point('09:59', 9), point('10:00', 2)]);
+  assert.equal(hourPeak(series.today, 9), 9);
+  assert.equal(hourPeak(series.today, 10), 2);
+  assert.equal(hourPeak(series.today, 11), null);
+  assert.equal(hourPeak(series.today, 23), null);
 });

@@ -1,7 +1,8 @@
 // Reading the dashboard (GET /dashboard/SITE) in chromium through the hooks its DOM carries for tests and
 // tools: data-figure="online|guests|members|bots", rows with data-url, data-rank and data-move
 // ("up" | "down" | "new" | "") holding a data-readers element, the chart's data-curve with
-// data-today-points, and data-connection="live" | "offline".
+// data-today-points and data-last-week-points, its hidden table of each hour's peak (data-hours, rows
+// data-hour="0".."23": today, last week), and data-connection="live" | "offline".
 import type { Page } from 'playwright-core';
 
 export interface DashboardRow {
@@ -15,6 +16,7 @@ export interface DashboardSnapshot {
   online: number | null;
   rows: DashboardRow[];
   todayPoints: number | null;
+  lastWeekPoints: number | null;
   connection: string | null;
 }
 
@@ -33,11 +35,26 @@ const SNAPSHOT = `(() => {
       readers: digits(row.querySelector('[data-readers]')?.textContent) ?? -1,
     })),
     todayPoints: curve ? digits(curve.getAttribute('data-today-points')) : null,
+    lastWeekPoints: curve ? digits(curve.getAttribute('data-last-week-points')) : null,
     connection: connection ? connection.getAttribute('data-connection') : null,
   };
 })()`;
 
 export const snapshot = (page: Page): Promise<DashboardSnapshot> => page.evaluate(SNAPSHOT) as Promise<DashboardSnapshot>;
+
+export interface HourPeaks {
+  today: (number | null)[];
+  lastWeek: (number | null)[];
+}
+
+const HOURS = `(() => {
+  const digits = (text) => { const d = (text || '').replace(/[^0-9]/g, ''); return d === '' ? null : Number(d); };
+  const rows = [...document.querySelectorAll('[data-hours] [data-hour]')];
+  return { today: rows.map((row) => digits(row.cells[1]?.textContent)), lastWeek: rows.map((row) => digits(row.cells[2]?.textContent)) };
+})()`;
+
+/** The chart's table of each hour's peak, today and last week (null: "–", no value). */
+export const hourPeaks = (page: Page): Promise<HourPeaks> => page.evaluate(HOURS) as Promise<HourPeaks>;
 
 /** A short description of what the dashboard shows, for failure messages. */
 export const describe = (shot: DashboardSnapshot | undefined): string =>

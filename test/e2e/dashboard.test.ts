@@ -2,7 +2,9 @@
 // the dashboard and the newsroom board (GET /dashboard/demo, ?board=1) show each article's exact readers
 // within 1 s of each change, the arrows follow a change of rank, the curve has today's points; axe-core finds
 // no serious or critical violation; a private site's dashboard refuses a missing, wrong or expired link and
-// accepts a fresh one. With HEADCOUNT_SCREENSHOTS=1 it also writes docs/dashboard-{desktop,phone,board}.png.
+// accepts a fresh one; last week's same weekday, written into the store's history before the service starts,
+// is drawn behind today with the figures it holds; at phone width the articles stack, nothing scrolls
+// sideways. With HEADCOUNT_SCREENSHOTS=1 it also writes docs/dashboard-{desktop,phone,board}.png.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -13,13 +15,15 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { WelcomeMessage } from '../../src/protocol.js';
+import { parseInstant } from '../../src/history-query.js';
 import { makeShareToken } from '../../src/share-links.js';
-import { parseSites } from '../../src/sites.js';
+import { DEMO_SITE, parseSites } from '../../src/sites.js';
 import { startHeadcount, type HeadcountProcess } from '../support/headcount.js';
 import { startAll } from '../support/start-all.js';
 import { startArticleSite, type ArticleSite } from './article.js';
 import { launchChromium, readerContext, recordWelcomes, waitFor, waitForStats } from './browser.js';
-import { describe, recordPageErrors, snapshot, type DashboardSnapshot } from './dashboard-page.js';
+import { localDays, seedDays, seededHourPeaks } from './dashboard-history.js';
+import { describe, hourPeaks, recordPageErrors, snapshot, type DashboardSnapshot } from './dashboard-page.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** The issue's bound: the dashboard within 1 s of a change; plus slack for a shared machine. */
@@ -28,14 +32,33 @@ const CLOSE_BOUND_MS = 2_000 + 500;
 const SCREENSHOTS = process.env.HEADCOUNT_SCREENSHOTS === '1';
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
+const DEMO_ZONE = DEMO_SITE.timeZone;
+/** Each seeded day's level: last week's readersAt() as is, yesterday and today a little higher. */
+const LAST_WEEK_SCALE = 1;
+
 let headcount: HeadcountProcess;
 let article: ArticleSite;
 let browser: Browser;
 const readers: BrowserContext[] = [];
 const readerPages: Page[] = [];
+const dataDir = mkdtempSync(join(tmpdir(), 'headcount-dashboard-data-'));
+
+/** The demo site's past in the store before the service starts: last week's same weekday and yesterday
+ * whole, today up to two minutes ago (its readers all gone by then). */
+async function seedHistory(): Promise<void> {
+  const now = Date.now();
+  const { today, yesterday, lastWeek } = localDays(now, DEMO_ZONE);
+  const todayMinutes = Math.floor((now - parseInstant('day', today, DEMO_ZONE)) / 60_000) - 2;
+  await seedDays(dataDir, 'demo', DEMO_ZONE, [
+    { day: lastWeek, scale: LAST_WEEK_SCALE, minutes: 1440 },
+    { day: yesterday, scale: 1.1, minutes: 1440 },
+    ...(todayMinutes > 0 ? [{ day: today, scale: 1.2, minutes: todayMinutes }] : []),
+  ]);
+}
 
 before(async () => {
-  [headcount, browser] = await startAll(startHeadcount(), launchChromium());
+  await seedHistory();
+  [headcount, browser] = await startAll(startHeadcount({ dataDir }), launchChromium());
   article = await startArticleSite({ headcount: headcount.url });
 });
 
@@ -43,6 +66,7 @@ after(async () => {
   await browser?.close();
   await article?.close();
   await headcount?.dispose();
+  rmSync(dataDir, { recursive: true, force: true });
 });
 
 const urlOf = (path: string) => `${article.url}${path}`;
@@ -167,6 +191,57 @@ test('three articles: the dashboard and the board show exact readers within 1 s,
   await settle();
 });
 
+test("the curve draws last week's same weekday behind today, with the figures its history holds", async () => {
+  const { page, errors } = await openDashboard('/dashboard/demo');
+  const shot = await waitForDashboard(page, (s) => s.lastWeekPoints === 1440 && (s.todayPoints ?? 0) >= 1, 10_000, "last week's 1,440 minutes on the curve");
+  assert.equal(shot.lastWeekPoints, 1440);
+  // Each hour's peak as the page gives it to screen readers, against what was seeded for that day.
+  const peaks = await hourPeaks(page);
+  const expected = seededHourPeaks(LAST_WEEK_SCALE);
+  assert.deepEqual(peaks.lastWeek, expected, "last week's peak of each hour");
+  assert.ok(expected.some((online) => online >= 30) && expected.some((online) => online <= 5), `a day with peaks and troughs: ${expected.join(' ')}`);
+  const hourNow = Math.floor((Date.now() - parseInstant('day', localDays(Date.now(), DEMO_ZONE).today, DEMO_ZONE)) / 3_600_000);
+  assert.ok(peaks.today.slice(0, hourNow + 1).every((online) => online !== null), `today has every hour up to now: ${peaks.today.join(' ')}`);
+  assert.ok(peaks.today.slice(hourNow + 1).every((online) => online === null), 'and none after it');
+
+  // Drawn: last week's dashed grey line (#8a8f98) climbs over many pixel rows of the canvas, not one flat line.
+  const greyRows = (await page.evaluate(`(() => {
+    const canvas = document.querySelector('[data-curve] canvas');
+    const { data, width, height } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+    const rows = new Set();
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 4;
+      if (Math.abs(data[i] - 138) < 24 && Math.abs(data[i + 1] - 143) < 24 && Math.abs(data[i + 2] - 152) < 24 && data[i + 3] > 200) { rows.add(y); break; }
+    }
+    return rows.size;
+  })()`)) as number;
+  assert.ok(greyRows >= 40, `last week's line spans ${greyRows} pixel rows of the chart`);
+  assert.deepEqual(errors, []);
+  await page.context().close();
+});
+
+test("with last week's minutes no longer kept (HISTORY_MINUTE_DAYS=3) the curve draws last week by hour", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'headcount-dashboard-hours-'));
+  const { lastWeek } = localDays(Date.now(), DEMO_ZONE);
+  await seedDays(dir, 'demo', DEMO_ZONE, [{ day: lastWeek, scale: LAST_WEEK_SCALE, minutes: 1440 }]);
+  const hc = await startHeadcount({ dataDir: dir, env: { HISTORY_MINUTE_DAYS: '3' } });
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'vi-VN' });
+  try {
+    const page = await context.newPage();
+    const errors = recordPageErrors(page);
+    await page.goto(`${hc.url}/dashboard/demo`);
+    await waitForDashboard(page, (s) => s.lastWeekPoints === 1440, 10_000, "last week's 24 hours on the curve");
+    const expected = seededHourPeaks(LAST_WEEK_SCALE);
+    assert.deepEqual((await hourPeaks(page)).lastWeek, expected, "last week's peak of each hour, from the hour series");
+    // The refused minute request is the page's own fallback, not an error: only that one may show.
+    assert.ok(errors.every((error) => /400/.test(error)), errors.join('\n'));
+  } finally {
+    await context.close();
+    await hc.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('axe-core finds no serious or critical violation on the dashboard and the board', async () => {
   await settle();
   await read('/axe/1', { referer: 'https://www.google.com/' });
@@ -185,6 +260,41 @@ test('axe-core finds no serious or critical violation on the dashboard and the b
       `axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 5).map((n) => n.target.join(' ')) })))`,
     )) as { id: string }[];
     assert.deepEqual(violations, [], `${path}: ${JSON.stringify(violations, null, 1)}`);
+    await page.context().close();
+  }
+  await settle();
+});
+
+test('at phone width each article stacks: its title takes the width, nothing scrolls sideways or is cut off', async () => {
+  await settle();
+  for (const { path, title } of ARTICLES.slice(0, 4)) await read(path, { query: `?title=${encodeURIComponent(title)}` });
+  for (const [path, viewport] of [
+    ['/dashboard/demo', { width: 390, height: 844 }],
+    // Vietnamese labels are the longer ones: "Đang tương tác" beside the bar on a 320 px screen.
+    ['/dashboard/demo', { width: 320, height: 640 }],
+    ['/dashboard/demo?lang=en', { width: 320, height: 640 }],
+    ['/dashboard/demo?board=1', { width: 390, height: 844 }],
+  ] as const) {
+    const { page, errors } = await openDashboard(path, viewport);
+    await waitForDashboard(page, (s) => s.rows.length === 4, 10_000, `${path}: the four articles`);
+    const layout = (await page.evaluate(`(() => {
+      const width = window.innerWidth;
+      const inside = (node) => { const box = node.getBoundingClientRect(); return box.left >= -0.5 && box.right <= width + 0.5; };
+      return {
+        width,
+        scrollWidth: document.scrollingElement.scrollWidth,
+        titles: [...document.querySelectorAll('[data-top] [data-url] .title')].map((cell) => Math.round(cell.getBoundingClientRect().width)),
+        titleFont: Math.min(...[...document.querySelectorAll('[data-top] [data-url] .title a')].map((link) => parseFloat(getComputedStyle(link).fontSize))),
+        cut: [...document.querySelectorAll('[data-top] [data-url] td, [data-figure], h1, h2')].filter((node) => !inside(node)).map((node) => node.className || node.tagName),
+      };
+    })()`)) as { width: number; scrollWidth: number; titles: number[]; titleFont: number; cut: string[] };
+    const what = `${path} at ${viewport.width} px: ${JSON.stringify(layout)}`;
+    assert.ok(layout.scrollWidth <= layout.width, `no sideways scroll: ${what}`);
+    assert.equal(layout.titles.length, 4, what);
+    assert.ok(layout.titles.every((w) => w >= Math.min(200, 0.6 * layout.width)), `each title at least 60 % of the width or 200 px: ${what}`);
+    assert.ok(layout.titleFont >= 14, `titles readable: ${what}`);
+    assert.deepEqual(layout.cut, [], `nothing cut off: ${what}`);
+    assert.deepEqual(errors, [], path);
     await page.context().close();
   }
   await settle();
