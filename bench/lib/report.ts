@@ -6,8 +6,19 @@ import { fileURLToPath } from 'node:url';
 export interface Target {
   /** Compare the figure itself (absolute target) or its ratio to the baseline. */
   on: 'value' | 'ratio';
-  op: '>=' | '<=';
+  /** `within`: flat, the ratio no further than `limit` from 1 either way (0.15: 0.85× to 1.15×). */
+  op: '>=' | '<=' | 'within';
   limit: number;
+}
+
+function meets(compared: number, { op, limit }: Target): boolean {
+  if (op === 'within') return Math.abs(compared - 1) <= limit;
+  return op === '>=' ? compared >= limit : compared <= limit;
+}
+
+function describeTarget({ on, op, limit }: Target): string {
+  if (op === 'within') return `1× ± ${Math.round(limit * 100)} %`;
+  return `${op === '>=' ? '≥' : '≤'} ${on === 'ratio' ? `${limit}×` : format(limit)}`;
 }
 
 export interface Figure {
@@ -35,16 +46,15 @@ export interface FigureInput {
 export function figure(input: FigureInput): Figure {
   const baseline = input.baseline ?? null;
   const ratio = baseline === null || baseline === 0 ? null : input.value / baseline;
-  const { on, op, limit } = input.target;
-  const compared = on === 'value' ? input.value : ratio;
-  const pass = compared === null || Number.isNaN(compared) ? false : op === '>=' ? compared >= limit : compared <= limit;
+  const compared = input.target.on === 'value' ? input.value : ratio;
+  const pass = compared === null || Number.isNaN(compared) ? false : meets(compared, input.target);
   return {
     name: input.name,
     value: input.value,
     baseline,
     baselineName: input.baselineName ?? '',
     ratio,
-    target: `${op === '>=' ? '≥' : '≤'} ${on === 'ratio' ? `${limit}×` : format(limit)}`,
+    target: describeTarget(input.target),
     pass,
     ...(input.note ? { note: input.note } : {}),
   };

@@ -1,7 +1,8 @@
-// Express app without listen(): the server module owns the port, tests can mount it anywhere.
+// The request listener without listen(): the server module owns the port, tests can mount it anywhere.
+// The polled read routes are answered before Express (cached-routes.ts), everything else by Express.
+import type { RequestListener } from 'node:http';
 import express, { type RequestHandler, type Router } from 'express';
-import { rateLimit } from 'express-rate-limit';
-import { IPV6_LIMIT_PREFIX } from '../client-address.js';
+import { addressResolver } from '../client-address.js';
 import type { DayPagesReader } from '../day-pages.js';
 import type { LiveReader } from '../live-view.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -9,12 +10,14 @@ import type { SiteRegistry } from '../sites.js';
 import type { StatsReader } from '../stats.js';
 import { DEFAULT_HISTORY_RETENTION, type HistoryRetention, type Store } from '../store/store.js';
 import { requireBearer } from './bearer.js';
-import { errorHandler, notFound, sendError, type UnknownSite } from './errors.js';
+import { cachedRoutes } from './cached-routes.js';
+import { errorHandler, notFound, type UnknownSite } from './errors.js';
+import { limitMiddleware, requestLimiter } from './request-limit.js';
 import { adminRoutes } from './routes/admin.js';
 import { healthRoutes } from './routes/health.js';
 import { historyRoutes } from './routes/history.js';
-import { liveRoutes } from './routes/live.js';
-import { statsRoutes } from './routes/stats.js';
+import { livePagesRoutes, liveRoute } from './routes/live.js';
+import { statsRoute } from './routes/stats.js';
 
 export interface AppDeps {
   sites: SiteRegistry;
@@ -32,7 +35,7 @@ export interface AppDeps {
   historyRetention?: HistoryRetention | undefined;
   /** When set, /metrics answers only `Authorization: Bearer METRICS_TOKEN`. */
   metricsToken?: string | undefined;
-  /** Same setting as TRUST_PROXY, so req.ip (the rate limit key) is the reader, not the proxy. */
+  /** Same setting as TRUST_PROXY, so the rate limit counts by the reader's address, not the proxy's. */
   trustProxy: boolean | number | string[];
   httpRequestsPerMinute: number;
   logError: (error: unknown) => void;
@@ -42,28 +45,26 @@ export interface AppDeps {
   extra?: Router[];
 }
 
-export function createApp(deps: AppDeps): express.Express {
+export function createApp(deps: AppDeps): RequestListener {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', deps.trustProxy);
-  app.use(
-    '/api',
-    rateLimit({
-      windowMs: 60_000,
-      limit: deps.httpRequestsPerMinute,
-      standardHeaders: false,
-      legacyHeaders: false,
-      // One client is one IPv4 address or one IPv6 /64, as for MAX_SOCKETS_PER_IP (client-address.ts).
-      ipv6Subnet: IPV6_LIMIT_PREFIX,
-      handler: (_req, res) => {
-        deps.metrics.sessionsRejected.inc({ reason: 'http_rate_limit' });
-        sendError(res, 429, `more than ${deps.httpRequestsPerMinute} API requests per minute from one address`);
-      },
-    }),
-  );
-  // The hot route first: every request walks the routers mounted before it.
-  app.use(statsRoutes(deps.sites, deps.stats, deps.unknownSite));
-  app.use(liveRoutes({ sites: deps.sites, live: deps.live, dayPages: deps.dayPages, adminToken: deps.adminToken, clock: deps.clock, unknownSite: deps.unknownSite }));
+  const failed = (error: unknown) => {
+    deps.metrics.handlerErrors.inc({ where: 'request' });
+    deps.logError(error);
+  };
+  // One count per address for every /api route, whichever side answers it.
+  const admit = requestLimiter({
+    perMinute: deps.httpRequestsPerMinute,
+    addressOf: addressResolver(deps.trustProxy),
+    clock: deps.clock,
+    refused: () => deps.metrics.sessionsRejected.inc({ reason: 'http_rate_limit' }),
+  });
+  const liveDeps = { sites: deps.sites, live: deps.live, dayPages: deps.dayPages, adminToken: deps.adminToken, clock: deps.clock, unknownSite: deps.unknownSite };
+  const cached = cachedRoutes({ stats: statsRoute(deps.sites, deps.stats, deps.unknownSite), live: liveRoute(liveDeps) }, admit, failed);
+
+  app.use('/api', limitMiddleware(admit));
+  app.use(livePagesRoutes(liveDeps));
   app.use(historyRoutes({ sites: deps.sites, store: deps.store, adminToken: deps.adminToken, clock: deps.clock, historyRetention: deps.historyRetention ?? DEFAULT_HISTORY_RETENTION, unknownSite: deps.unknownSite }));
   app.use(healthRoutes(deps.store));
   app.use(adminRoutes(deps.sites, deps.store, deps.adminToken, deps.unknownSite));
@@ -78,11 +79,8 @@ export function createApp(deps: AppDeps): express.Express {
   });
   for (const router of deps.extra ?? []) app.use(router);
   app.use(notFound);
-  app.use(
-    errorHandler((error) => {
-      deps.metrics.handlerErrors.inc({ where: 'request' });
-      deps.logError(error);
-    }),
-  );
-  return app;
+  app.use(errorHandler(failed));
+  return (req, res) => {
+    if (!cached(req, res)) void app(req, res);
+  };
 }

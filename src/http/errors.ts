@@ -1,12 +1,15 @@
 // Every HTTP error leaves as JSON with a status that says whose fault it is.
-import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import type { ServerResponse } from 'node:http';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
 
-export function sendError(res: Response, status: number, error: string): void {
-  res.status(status).json({ error });
+/** Works on a plain Node response too (the routes answered before Express); headers set earlier stay. */
+export function sendError(res: ServerResponse, status: number, error: string): void {
+  const body = JSON.stringify({ error });
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) }).end(body);
 }
 
 /** Answers 404 for a site that is unknown or private (the two look alike), and lets the caller count it. */
-export type UnknownSite = (res: Response) => void;
+export type UnknownSite = (res: ServerResponse) => void;
 
 export function unknownSiteResponder(counted: () => void): UnknownSite {
   return (res) => {

@@ -4,17 +4,13 @@ import { STATUS_CODES, type IncomingMessage, type RequestListener, type ServerRe
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { parseRequestTarget } from '../request-target.js';
+import { sendError } from './errors.js';
 
 export interface RequestGuards {
   /** A target no route could parse: answered 400 here (Express would answer some of them in HTML). */
   malformed: () => void;
   /** An exception that escaped Express's own error handling. */
   failed: (error: unknown) => void;
-}
-
-function sendJson(res: ServerResponse, status: number, error: string): void {
-  const body = JSON.stringify({ error });
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) }).end(body);
 }
 
 /**
@@ -29,7 +25,7 @@ export function guardRequests(handle: RequestListener, guards: RequestGuards): R
       const error = !target.ok ? target.error : req.httpVersion === '1.1' && req.headers.host === undefined ? 'Host header required' : undefined;
       if (error !== undefined) {
         guards.malformed();
-        return sendJson(res, 400, error);
+        return sendError(res, 400, error);
       }
       // Express would find no path in some absolute forms (`h://a?x`) and answer in HTML: it gets the origin form.
       if (target.ok) req.url = target.originForm;
@@ -38,7 +34,7 @@ export function guardRequests(handle: RequestListener, guards: RequestGuards): R
       guards.failed(error);
       if (res.headersSent) return void req.socket.destroy();
       res.shouldKeepAlive = false;
-      sendJson(res, 500, 'internal error');
+      sendError(res, 500, 'internal error');
     }
   };
 }

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,8 +11,10 @@ import { after, before, describe, it } from 'node:test';
 import express from 'express';
 import { SOURCES } from '../../src/audience/source.js';
 import { periodsAt } from '../../src/calendar.js';
+import { cachedRoutes } from '../../src/http/cached-routes.js';
 import { unknownSiteResponder } from '../../src/http/errors.js';
-import { liveRoutes } from '../../src/http/routes/live.js';
+import { livePagesRoutes, liveRoute } from '../../src/http/routes/live.js';
+import { statsRoute } from '../../src/http/routes/stats.js';
 import { loadSites } from '../../src/sites.js';
 import { startInProcess, type InProcess } from '../support/in-process.js';
 import { startRedisServer } from '../support/redis-server.js';
@@ -285,19 +288,24 @@ describe('live API without a readable store', () => {
   it('answers 503 with a JSON error and Retry-After', async () => {
     // The routes alone, on readers whose store read fails (the embedded store does not fail reads).
     const down = () => Promise.reject(new Error('store down'));
-    const app = express().use(
-      liveRoutes({ sites: loadSites(sitesFile()), live: { read: down }, dayPages: { read: down }, adminToken: undefined, clock: Date.now, unknownSite: unknownSiteResponder(() => {}) }),
-    );
-    const server = app.listen(0, '127.0.0.1');
+    const deps = { sites: loadSites(sitesFile()), live: { read: down }, dayPages: { read: down }, adminToken: undefined, clock: Date.now, unknownSite: unknownSiteResponder(() => {}) };
+    const app = express().use(livePagesRoutes(deps));
+    const failures: unknown[] = [];
+    const cached = cachedRoutes({ stats: statsRoute(deps.sites, { read: down }, deps.unknownSite), live: liveRoute(deps) }, () => true, (error) => failures.push(error));
+    const server = createServer((req, res) => {
+      if (!cached(req, res)) void app(req, res);
+    }).listen(0, '127.0.0.1');
     await once(server, 'listening');
     try {
       const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      for (const path of ['/api/sites/demo/live', '/api/sites/demo/pages/today']) {
+      for (const path of ['/api/sites/demo/live', '/api/sites/demo/pages/today', '/api/sites/demo/stats']) {
         const res = await fetch(`${base}${path}`);
         assert.equal(res.status, 503, path);
         assert.deepEqual(await res.json(), { error: 'store unavailable' });
         assert.ok(Number(res.headers.get('retry-after')) > 0);
+        assert.equal(res.headers.get('access-control-allow-origin'), '*', path);
       }
+      assert.deepEqual(failures, [], 'a store failure is an answer, not a handler error');
     } finally {
       server.close();
     }

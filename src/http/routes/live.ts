@@ -1,17 +1,27 @@
 // What a site's readers are reading now (GET /api/sites/SITE/live) and its most-read pages of a day
 // (GET /api/sites/SITE/pages/today). A public site's are open to any origin; a private site's need
-// its readToken or ADMIN_TOKEN and otherwise answer exactly like an unknown site.
-import { Router, type Request, type Response } from 'express';
+// its readToken or ADMIN_TOKEN and otherwise answer exactly like an unknown site. The live view is
+// polled by dashboards and answered before Express (src/http/cached-routes.ts); the day's pages and
+// the preflights are Express routes.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseQuery } from 'node:querystring';
+import { Router } from 'express';
 import { DayError, parseDay, type DayPagesReader } from '../../day-pages.js';
 import { liveAccessAllowed, type LiveReader } from '../../live-view.js';
 import { LIVE_LIMIT_DEFAULT, LIVE_LIMIT_MAX } from '../../protocol.js';
 import type { Site, SiteRegistry } from '../../sites.js';
 import { bearerToken } from '../bearer.js';
-import { answerReadPreflight } from '../preflight.js';
-import { renderJson } from '../rendered-json.js';
+import type { CachedRoute } from '../cached-routes.js';
 import { sendError, type UnknownSite } from '../errors.js';
+import { answerReadPreflight } from '../preflight.js';
+import { renderJson, sendRendered, setRouteHeaders, type RouteHeaders } from '../rendered-json.js';
 
 const RETRY_AFTER_S = 5;
+
+const CORS = { 'Access-Control-Allow-Origin': '*', 'Cross-Origin-Resource-Policy': 'cross-origin' };
+const PUBLIC_HEADERS: RouteHeaders = { ...CORS, 'Cache-Control': 'public, max-age=1' };
+// A private site's figures are for the token holder: no shared cache may keep them.
+const PRIVATE_HEADERS: RouteHeaders = { ...CORS, 'Cache-Control': 'private, max-age=1', Vary: 'Authorization' };
 
 export interface LiveRouteDeps {
   sites: SiteRegistry;
@@ -31,52 +41,47 @@ function parseLimit(raw: unknown): number {
   return limit;
 }
 
-export function liveRoutes(deps: LiveRouteDeps): Router {
-  const router = Router();
+/** The site when this request may read its live data, else undefined (answered like an unknown site). */
+function readable(deps: LiveRouteDeps, id: string, req: IncomingMessage): Site | undefined {
+  const site = deps.sites.get(id);
+  if (!site || !liveAccessAllowed(site, bearerToken(req.headers.authorization), deps.adminToken, deps.clock())) return undefined;
+  return site;
+}
 
-  /** The site when this request may read its live data, else undefined (answered like an unknown site). */
-  const readable = (req: Request): Site | undefined => {
-    const site = deps.sites.get(req.params.site as string);
-    if (!site || !liveAccessAllowed(site, bearerToken(req.get('authorization')), deps.adminToken, deps.clock())) return undefined;
-    return site;
-  };
+async function answer(req: IncomingMessage, res: ServerResponse, site: Site, read: () => Promise<object>): Promise<void> {
+  const headers = site.live === 'public' ? PUBLIC_HEADERS : PRIVATE_HEADERS;
+  let view: object;
+  try {
+    view = await read();
+  } catch {
+    setRouteHeaders(res, { ...headers, 'Retry-After': String(RETRY_AFTER_S) });
+    return sendError(res, 503, 'store unavailable');
+  }
+  sendRendered(req, res, renderJson(view, headers));
+}
 
-  const answer = async (res: Response, site: Site, read: () => Promise<object>) => {
-    res.set({
-      'Access-Control-Allow-Origin': '*',
-      'Cross-Origin-Resource-Policy': 'cross-origin',
-      // A private site's figures are for the token holder: no shared cache may keep them.
-      'Cache-Control': site.live === 'public' ? 'public, max-age=1' : 'private, max-age=1',
-    });
-    if (site.live === 'private') res.vary('Authorization');
-    let view: object;
-    try {
-      view = await read();
-    } catch {
-      res.set('Retry-After', String(RETRY_AFTER_S));
-      return sendError(res, 503, 'store unavailable');
-    }
-    const { body, etag } = renderJson(view);
-    // With the ETag set, Express answers a matching If-None-Match with 304 and no body.
-    res.set('ETag', etag).type('json').send(body);
-  };
-
-  router.options(['/api/sites/:site/live', '/api/sites/:site/pages/today'], answerReadPreflight);
-
-  router.get('/api/sites/:site/live', async (req, res) => {
-    const site = readable(req);
+/** GET /api/sites/SITE/live, for the cached routes. */
+export function liveRoute(deps: LiveRouteDeps): CachedRoute {
+  return async (req, res, id, query) => {
+    const site = readable(deps, id, req);
     if (!site) return deps.unknownSite(res);
     let limit: number;
     try {
-      limit = parseLimit(req.query.limit);
+      // Parsed as Express parses a query string (node:querystring): a repeated limit is an array, refused.
+      limit = parseLimit(query === undefined ? undefined : parseQuery(query).limit);
     } catch (error) {
       return sendError(res, 400, (error as Error).message);
     }
-    await answer(res, site, () => deps.live.read(site, limit));
-  });
+    await answer(req, res, site, () => deps.live.read(site, limit));
+  };
+}
 
+/** The day's pages, and the preflights of both read routes. */
+export function livePagesRoutes(deps: LiveRouteDeps): Router {
+  const router = Router();
+  router.options(['/api/sites/:site/live', '/api/sites/:site/pages/today'], answerReadPreflight);
   router.get('/api/sites/:site/pages/today', async (req, res) => {
-    const site = readable(req);
+    const site = readable(deps, req.params.site, req);
     if (!site) return deps.unknownSite(res);
     let limit: number;
     let day: string;
@@ -87,8 +92,7 @@ export function liveRoutes(deps: LiveRouteDeps): Router {
       if (!(error instanceof LimitError || error instanceof DayError)) throw error;
       return sendError(res, 400, error.message);
     }
-    await answer(res, site, () => deps.dayPages.read(site, day, limit));
+    await answer(req, res, site, () => deps.dayPages.read(site, day, limit));
   });
-
   return router;
 }
