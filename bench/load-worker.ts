@@ -11,11 +11,13 @@ import { once } from 'node:events';
 import WebSocket from 'ws';
 import type { ServerMessage } from '../src/protocol.js';
 import { articleFields, articleOf, PAGE_ORIGIN, type ArticleFields } from './lib/articles.js';
-import { now, type OpenResult, type OpenSpec, type Reply, type Request, type Status } from './lib/messages.js';
+import { now, type LoadEvent, type OpenResult, type OpenSpec, type Reply, type Request, type Status } from './lib/messages.js';
 
 const OPEN_TIMEOUT_MS = 15_000;
 const CLOSE_TIMEOUT_MS = 10_000;
 const ATTEMPTS_PER_ADDRESS = 1_000;
+/** Recorded events go to the runner in batches: one IPC message per page event would cost more than the page. */
+const EVENT_FLUSH_MS = 100;
 const BLOCK = Number(process.env.LOAD_ADDRESS_BLOCK);
 if (!(BLOCK >= 1 && BLOCK <= 254)) throw new Error('LOAD_ADDRESS_BLOCK: expected the second octet of this worker\'s 127.x.0.0/16');
 let attempts = 0;
@@ -38,6 +40,8 @@ interface Client {
   lastTotal: number | undefined;
   attempt: number;
   timer: NodeJS.Timeout | undefined;
+  /** Closed on purpose by churn: it does not reconnect. */
+  leaving: boolean;
 }
 
 const clients = new Set<Client>();
@@ -48,8 +52,28 @@ let widgets = 0;
 let readyTimes: number[] = [];
 let notResumed = 0;
 let closeCodes: Record<number, number> = {};
+/** Articles (and referrers) each batch of pages has handed out so far, so churned-in pages read the next ones. */
+const handedOut = new Map<OpenSpec, number>();
+let events: LoadEvent[] = [];
+let flushTimer: NodeJS.Timeout | undefined;
 
+function flushEvents(): void {
+  clearTimeout(flushTimer);
+  flushTimer = undefined;
+  if (events.length === 0) return;
+  process.send!({ id: 0, op: 'events', events } satisfies Reply);
+  events = [];
+}
+
+function record(client: Client, event: LoadEvent): void {
+  if (!client.spec.record) return;
+  events.push(event);
+  flushTimer ??= setTimeout(flushEvents, EVENT_FLUSH_MS);
+}
+
+/** Every reply goes after the events before it, so a runner that has the reply has every event too. */
 function reply(message: Reply): void {
+  flushEvents();
   process.send!(message);
 }
 
@@ -100,12 +124,16 @@ function connect(client: Client): Promise<boolean> {
     ws.on('open', () => {
       if (spec.mode === 'bare') return done(false);
       if (spec.mode === 'widget') return ws.send('{"t":"sub","on":true}');
+      record(client, { kind: 'hello', psid: client.psid, vid: client.vid });
       ws.send(JSON.stringify({ t: 'hello', site: 'demo', vid: client.vid, psid: client.psid, ...client.page }));
     });
     ws.on('message', (data) => {
       if (spec.mode === 'bare') return;
       const message = JSON.parse(data.toString()) as ServerMessage;
-      if (message.t === 'welcome') done(message.resumed);
+      if (message.t === 'welcome') {
+        record(client, { kind: 'welcome', welcome: message });
+        done(message.resumed);
+      }
       else if (message.t === 'counts' && spec.mode === 'widget') {
         sawTotal(client, message.online.total);
         done(false);
@@ -116,7 +144,7 @@ function connect(client: Client): Promise<boolean> {
       clearTimeout(timer);
       closeCodes[code] = (closeCodes[code] ?? 0) + 1;
       if (!ready) reject(new Error(`closed before ready: ${code} ${reason.toString() || ''}`.trim()));
-      if (client.everReady && spec.reconnect) scheduleReconnect(client);
+      if (client.everReady && spec.reconnect && !client.leaving) scheduleReconnect(client);
     });
   });
 }
@@ -132,14 +160,17 @@ function scheduleReconnect(client: Client): void {
   }, backoffMs(client.attempt++));
 }
 
-async function open(spec: OpenSpec): Promise<OpenResult> {
+/** Opens `count` more sockets of `spec` (spec.count for a new batch). */
+async function open(spec: OpenSpec, count = spec.count): Promise<OpenResult> {
   const result: OpenResult = { ok: 0, failed: 0, errors: [], startedAt: now(), endedAt: 0 };
   let started = 0;
   const lane = async () => {
-    while (started < spec.count) {
-      const k = started++;
+    while (started < count) {
+      started++;
+      const k = handedOut.get(spec) ?? 0;
+      handedOut.set(spec, k + 1);
       const page = articleFields(articleOf(spec, k), k);
-      const client: Client = { spec, vid: randomUUID(), psid: randomUUID(), page, ws: undefined, everReady: false, lastTotal: undefined, attempt: 0, timer: undefined };
+      const client: Client = { spec, vid: randomUUID(), psid: randomUUID(), page, ws: undefined, everReady: false, lastTotal: undefined, attempt: 0, timer: undefined, leaving: false };
       clients.add(client);
       try {
         await connect(client);
@@ -153,28 +184,67 @@ async function open(spec: OpenSpec): Promise<OpenResult> {
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(spec.concurrency, spec.count) }, lane));
+  await Promise.all(Array.from({ length: Math.min(spec.concurrency, count) }, lane));
   return result;
 }
 
+/** Closes sockets with 1000 and waits for them, cutting off the ones that do not answer in time. */
+async function closeCleanly(sockets: WebSocket[]): Promise<void> {
+  const closing = sockets.map((ws) => once(ws, 'close'));
+  for (const ws of sockets) ws.close(1000);
+  const cutOff = setTimeout(() => sockets.forEach((ws) => ws.terminate()), CLOSE_TIMEOUT_MS);
+  await Promise.all(closing);
+  clearTimeout(cutOff);
+}
+
+/**
+ * `count` pages leave, then every batch is topped up to its size with new pages (its server, its next
+ * articles): as many arrive as left, and those that could not open before (their server was down) too.
+ */
+async function churn(count: number): Promise<{ closed: number; result: OpenResult }> {
+  const leaving: Client[] = [];
+  for (const client of clients) {
+    if (leaving.length === count) break;
+    if (client.spec.mode === 'page' && client.everReady && client.ws?.readyState === WebSocket.OPEN) leaving.push(client);
+  }
+  for (const client of leaving) {
+    client.leaving = true;
+    clients.delete(client);
+    record(client, { kind: 'left', psid: client.psid });
+  }
+  await closeCleanly(leaving.map((client) => client.ws!));
+  const held = new Map<OpenSpec, number>();
+  for (const { spec } of clients) held.set(spec, (held.get(spec) ?? 0) + 1);
+  const batches = [...handedOut.keys()].filter((spec) => spec.mode === 'page' && spec.reconnect);
+  const results = await Promise.all(batches.map((spec) => open(spec, Math.max(0, spec.count - (held.get(spec) ?? 0)))));
+  const result = results.reduce<OpenResult>((sum, r) => ({
+    ok: sum.ok + r.ok,
+    failed: sum.failed + r.failed,
+    errors: [...sum.errors, ...r.errors].slice(0, 5),
+    startedAt: Math.min(sum.startedAt, r.startedAt),
+    endedAt: Math.max(sum.endedAt, r.endedAt),
+  }), { ok: 0, failed: 0, errors: [], startedAt: now(), endedAt: 0 });
+  return { closed: leaving.length, result };
+}
+
 async function closeAll(): Promise<number> {
-  const closing: Promise<unknown>[] = [];
+  const sockets: WebSocket[] = [];
   for (const client of clients) {
     clearTimeout(client.timer);
     const ws = client.ws;
     client.spec.reconnect = false;
+    // Waiting for a reconnect or open: either way it never comes back.
+    if (client.everReady) record(client, { kind: 'left', psid: client.psid });
     if (!ws || ws.readyState === WebSocket.CLOSED) continue;
-    closing.push(once(ws, 'close'));
-    ws.close(1000);
+    sockets.push(ws);
   }
-  const cutOff = setTimeout(() => clients.forEach((c) => c.ws?.terminate()), CLOSE_TIMEOUT_MS);
-  await Promise.all(closing);
-  clearTimeout(cutOff);
+  await closeCleanly(sockets);
   clients.clear();
+  handedOut.clear();
   arrivals.clear();
   awaiting.clear();
   widgets = 0;
-  return closing.length;
+  return sockets.length;
 }
 
 function latencies(marks: Record<number, number>): { latencies: number[]; missed: number } {
@@ -203,8 +273,12 @@ async function handle(request: Request): Promise<Reply | undefined> {
       return { id, op: 'mark' };
     case 'status': {
       let openCount = 0;
-      for (const client of clients) if (client.ws?.readyState === WebSocket.OPEN) openCount++;
-      const status: Status = { open: openCount, readied: readyTimes.length, notResumed, lastReadyAt: readyTimes.reduce((a, b) => Math.max(a, b), 0), closeCodes };
+      let reconnecting = 0;
+      for (const client of clients) {
+        if (client.ws?.readyState === WebSocket.OPEN) openCount++;
+        else if (client.everReady) reconnecting++;
+      }
+      const status: Status = { open: openCount, readied: readyTimes.length, notResumed, lastReadyAt: readyTimes.reduce((a, b) => Math.max(a, b), 0), reconnecting, closeCodes };
       return { id, op: 'status', status: request.times ? { ...status, readyTimes } : status };
     }
     case 'await':
@@ -213,6 +287,8 @@ async function handle(request: Request): Promise<Reply | undefined> {
       return undefined; // answered by checkAwaiting when the last widget sees the total
     case 'latencies':
       return { id, op: 'latencies', ...latencies(request.marks) };
+    case 'churn':
+      return { id, op: 'churn', ...(await churn(request.count)) };
   }
 }
 

@@ -42,6 +42,8 @@ export interface Config {
   readonly presenceTtlMs: number;
   readonly helloTimeoutMs: number;
   readonly pushCoalesceMs: number;
+  /** A socket with more unsent than `bytes` is skipped by pushes, and closed once that lasted `ms`. */
+  readonly slowReader: { readonly bytes: number; readonly ms: number };
   readonly logLevel: string;
   /** Express "trust proxy": which hops' X-Forwarded-For to believe; false = use the socket address. */
   readonly trustProxy: boolean | number | string[];
@@ -235,6 +237,10 @@ export function loadConfig(env: Env = process.env): Config {
     presenceTtlMs,
     helloTimeoutMs: integer(env, 'HELLO_TIMEOUT_MS', 5_000, 100, 60_000),
     pushCoalesceMs: integer(env, 'PUSH_COALESCE_MS', 250, 0, 10_000),
+    slowReader: Object.freeze({
+      bytes: integer(env, 'SLOW_READER_BYTES', 65_536, 1_024, 67_108_864),
+      ms: integer(env, 'SLOW_READER_MS', 10_000, 0, 600_000),
+    }),
     logLevel,
     trustProxy: trustProxy(env),
     // Carrier-grade NAT puts thousands of Vietnamese mobile readers behind one address: keep this high.

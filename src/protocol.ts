@@ -151,6 +151,8 @@ export type ServerMessage = WelcomeMessage | CountsMessage | LiveMessage | Reade
 export const CloseCode = {
   normal: 1000,
   goingAway: 1001,
+  /** A push subscriber that stopped reading (SLOW_READER_BYTES unsent for SLOW_READER_MS). */
+  slowReader: 1008,
   tooBig: 1009,
   internalError: 1011,
   serviceRestart: 1012,

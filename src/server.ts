@@ -49,7 +49,7 @@ export interface RunningServer {
 export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const { config, sites, clock, logger } = deps;
   // Scrapes read the figures through `stats` (defined below), only once the server is up.
-  const metrics = createMetrics(() => siteFigures());
+  const metrics = createMetrics(() => siteFigures(), () => deps.store.durability?.());
   // Every store call of this server (pages, API, scrapes, readiness) is timed and its failures counted.
   const store = instrumentStore(deps.store, metrics);
   const stats = createStatsReader(store, clock, STATS_MAX_AGE_MS);
@@ -93,6 +93,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     helloTimeoutMs: config.helloTimeoutMs,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     pushCoalesceMs: config.pushCoalesceMs,
+    slowReader: config.slowReader,
     ticketTtlMs: config.visitWindowMs,
     memberRules: { maxLifetimeMs: config.memberTokenMaxLifetimeMs, leewayMs: config.memberTokenLeewayMs, sessionMaxMs: config.memberSessionMaxMs },
     maxSocketsPerIp: config.maxSocketsPerIp,

@@ -15,6 +15,8 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ LIVE_PAGES_MAX: '500' }).livePagesMax, 500);
     assert.deepEqual(loadConfig({}).historyRetention, { minuteDays: 8, hourDays: 400 });
     assert.deepEqual(loadConfig({ HISTORY_MINUTE_DAYS: '2', HISTORY_HOUR_DAYS: '1000' }).historyRetention, { minuteDays: 2, hourDays: 1000 });
+    assert.deepEqual(config.slowReader, { bytes: 65_536, ms: 10_000 });
+    assert.deepEqual(loadConfig({ SLOW_READER_BYTES: '1048576', SLOW_READER_MS: '0' }).slowReader, { bytes: 1_048_576, ms: 0 });
     assert.ok(Object.isFrozen(config));
   });
 
@@ -51,6 +53,8 @@ describe('loadConfig', () => {
     ['MAX_PAGES_PER_MINUTE', '0', /MAX_PAGES_PER_MINUTE: must be between 1/],
     ['LIVE_PAGES_MAX', '0', /LIVE_PAGES_MAX: must be between 1/],
     ['LIVE_PAGES_MAX', 'many', /LIVE_PAGES_MAX/],
+    ['SLOW_READER_BYTES', '1023', /SLOW_READER_BYTES: must be between 1024 and 67108864/],
+    ['SLOW_READER_MS', '600001', /SLOW_READER_MS: must be between 0 and 600000/],
     ['HISTORY_MINUTE_DAYS', '32', /HISTORY_MINUTE_DAYS: must be between 1/],
     ['HISTORY_HOUR_DAYS', '0', /HISTORY_HOUR_DAYS: must be between 1/],
     ['PUBLIC_URL', 'stats.example.vn', /PUBLIC_URL: not a URL/],

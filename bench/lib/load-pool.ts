@@ -4,7 +4,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_ARTICLES } from './articles.js';
-import type { OpenResult, Reply, Request, SocketMode, Status } from './messages.js';
+import type { LoadEvent, OpenResult, Reply, Request, SocketMode, Status } from './messages.js';
 
 const WORKER_SCRIPT = fileURLToPath(new URL('../load-worker.ts', import.meta.url));
 const START_TIMEOUT_MS = 20_000;
@@ -26,7 +26,7 @@ class Worker {
   private readonly pending = new Map<number, { resolve: (reply: Reply) => void; reject: (error: Error) => void }>();
   readonly ready: Promise<void>;
 
-  constructor(private readonly child: ChildProcess) {
+  constructor(private readonly child: ChildProcess, onEvents: (events: LoadEvent[]) => void) {
     this.ready = new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`load worker did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
       child.on('message', (reply: Reply) => {
@@ -34,6 +34,7 @@ class Worker {
           clearTimeout(timer);
           return resolve();
         }
+        if (reply.op === 'events') return onEvents(reply.events);
         const waiter = this.pending.get(reply.id);
         this.pending.delete(reply.id);
         if (reply.op === 'error') waiter?.reject(new Error(`load worker: ${reply.message}`));
@@ -90,16 +91,34 @@ export interface OpenSummary {
   perSecond: number;
 }
 
+/** Worker i's part of `count` split evenly over `workers`. */
+function evenShare(count: number, workers: number, i: number): number {
+  return Math.floor(count / workers) + (i < count % workers ? 1 : 0);
+}
+
+function sumResults(results: readonly OpenResult[]): OpenSummary {
+  const ok = results.reduce((sum, r) => sum + r.ok, 0);
+  const seconds = (Math.max(...results.map((r) => r.endedAt)) - Math.min(...results.map((r) => r.startedAt))) / 1_000;
+  return {
+    ok,
+    failed: results.reduce((sum, r) => sum + r.failed, 0),
+    errors: results.flatMap((r) => r.errors).slice(0, 5),
+    seconds,
+    perSecond: ok / seconds,
+  };
+}
+
 export class LoadPool {
   private constructor(private readonly workers: Worker[]) {}
 
-  static async start(size: number): Promise<LoadPool> {
+  /** `onEvents` gets what pages opened with `record` saw, each worker's events in the order they happened. */
+  static async start(size: number, onEvents: (events: LoadEvent[]) => void = () => {}): Promise<LoadPool> {
     const workers = Array.from({ length: size }, (_, i) =>
       new Worker(fork(WORKER_SCRIPT, [], {
         execArgv: ['--import', 'tsx'],
         env: { ...process.env, LOAD_ADDRESS_BLOCK: String(FIRST_BLOCK + i) },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      })),
+      }), onEvents),
     );
     const pool = new LoadPool(workers);
     try {
@@ -124,28 +143,29 @@ export class LoadPool {
    * Opens `count` sockets split evenly over the workers, all at once; resolves when every one is ready
    * or failed. Pages read `articles` articles round robin over all workers (bench/lib/articles.ts).
    */
-  async open(url: string, mode: SocketMode, count: number, options: { reconnect?: boolean; articles?: number } = {}): Promise<OpenSummary> {
+  async open(url: string, mode: SocketMode, count: number, options: { reconnect?: boolean; articles?: number; record?: boolean } = {}): Promise<OpenSummary> {
     if (count > this.capacity) throw new Error(`${count} sockets exceed the pool's ${this.capacity}`);
-    const share = (i: number) => Math.floor(count / this.workers.length) + (i < count % this.workers.length ? 1 : 0);
+    const share = (i: number) => evenShare(count, this.workers.length, i);
     const replies = await Promise.all(this.workers.map((worker, i) =>
       worker.request<'open'>({
         op: 'open',
         spec: {
           url, mode, count: share(i), concurrency: CONCURRENCY_PER_WORKER, reconnect: options.reconnect ?? false,
-          articles: options.articles ?? DEFAULT_ARTICLES, first: i, stride: this.workers.length,
+          articles: options.articles ?? DEFAULT_ARTICLES, first: i, stride: this.workers.length, record: options.record ?? false,
         },
       }),
     ));
-    const results: OpenResult[] = replies.map((reply) => reply.result);
-    const ok = results.reduce((sum, r) => sum + r.ok, 0);
-    const seconds = (Math.max(...results.map((r) => r.endedAt)) - Math.min(...results.map((r) => r.startedAt))) / 1_000;
-    return {
-      ok,
-      failed: results.reduce((sum, r) => sum + r.failed, 0),
-      errors: results.flatMap((r) => r.errors).slice(0, 5),
-      seconds,
-      perSecond: ok / seconds,
-    };
+    return sumResults(replies.map((reply) => reply.result));
+  }
+
+  /**
+   * Page churn: `count` of the longest-open ready pages (split evenly over the workers) close with 1000
+   * and as many new ones open like them; resolves with how many closed and how the opens went.
+   */
+  async churn(count: number): Promise<{ closed: number } & OpenSummary> {
+    const share = (i: number) => evenShare(count, this.workers.length, i);
+    const replies = await Promise.all(this.workers.map((worker, i) => worker.request<'churn'>({ op: 'churn', count: share(i) })));
+    return { closed: replies.reduce((sum, r) => sum + r.closed, 0), ...sumResults(replies.map((reply) => reply.result)) };
   }
 
   /** Closes every socket (code 1000, reconnects off) and forgets them. */
@@ -166,9 +186,10 @@ export class LoadPool {
       readied: sum.readied + status.readied,
       notResumed: sum.notResumed + status.notResumed,
       lastReadyAt: Math.max(sum.lastReadyAt, status.lastReadyAt),
+      reconnecting: sum.reconnecting + status.reconnecting,
       closeCodes: addCounts(sum.closeCodes, status.closeCodes),
       ...(times ? { readyTimes: [...(sum.readyTimes ?? []), ...(status.readyTimes ?? [])] } : {}),
-    }), { open: 0, readied: 0, notResumed: 0, lastReadyAt: 0, closeCodes: {} });
+    }), { open: 0, readied: 0, notResumed: 0, lastReadyAt: 0, reconnecting: 0, closeCodes: {} });
   }
 
   /** Resolves true once every widget has seen online.total >= total, false after the timeout. */

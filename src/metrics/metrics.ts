@@ -3,6 +3,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { SOURCES, type Source } from '../audience/source.js';
+import { registerSiteFamily, type SiteFamily } from './site-series.js';
+import { PERSISTENCE_MODES } from '../store/redis/persistence.js';
+import type { Durability } from '../store/store.js';
 
 export const REJECT_REASONS = [
   'unknown_site',
@@ -59,6 +62,9 @@ export interface Metrics {
   readonly sessionsRejected: Counter<'reason'>;
   readonly messagesReceived: Counter<'type'>;
   readonly pushesSent: Counter;
+  /** Pushes not sent to a socket that has more than SLOW_READER_BYTES unsent. */
+  readonly pushesSkipped: Counter;
+  readonly slowReadersDropped: Counter;
   readonly storeCommandDuration: Histogram<'command'>;
   readonly storeErrors: Counter<'command'>;
   readonly handlerErrors: Counter<'where'>;
@@ -79,8 +85,11 @@ function registerDefaultMetrics(registry: Registry): void {
   }
 }
 
-/** `siteFigures` is read at scrape time from the store, so every instance reports the same figures. */
-export function createMetrics(siteFigures: () => Promise<SiteFigures[]>): Metrics {
+/**
+ * `siteFigures` is read at scrape time from the store, so every instance reports the same figures;
+ * `durability` too (a store without one, the embedded store, has no persistence series).
+ */
+export function createMetrics(siteFigures: () => Promise<SiteFigures[]>, durability: () => Durability | undefined = () => undefined): Metrics {
   const registry = new Registry();
   registerDefaultMetrics(registry);
 
@@ -93,74 +102,65 @@ export function createMetrics(siteFigures: () => Promise<SiteFigures[]>): Metric
       .finally(() => (scrape = undefined));
     return scrape;
   };
-  const fill = async <M extends { reset(): void }>(metric: M, set: (metric: M, f: SiteFigures) => void) => {
-    const list = await figures();
-    metric.reset();
-    for (const f of list ?? []) set(metric, f);
-  };
-
-  // Figures read from the store are the same in every worker of a cluster (src/cluster.ts): the
-  // primary aggregates them with max (the freshest read), not prom-client's default sum.
-  const online: Gauge<'site' | 'kind'> = new Gauge({
-    name: 'headcount_online_visitors',
-    aggregator: 'max',
-    help: 'Visitors with at least one open page session, by kind (guest, member, bot)',
-    labelNames: ['site', 'kind'] as const,
-    registers: [registry],
-    collect: () => fill(online, (m, f) => {
-      m.set({ site: f.site, kind: 'guest' }, f.guest);
-      m.set({ site: f.site, kind: 'member' }, f.member);
-      m.set({ site: f.site, kind: 'bot' }, f.bot);
-    }),
-  });
-  const visits: Counter<'site'> = new Counter({
-    name: 'headcount_visits_total',
-    aggregator: 'max',
-    help: 'Lifetime visits counted for the site',
-    labelNames: ['site'] as const,
-    registers: [registry],
-    collect: () => fill(visits, (m, f) => m.inc({ site: f.site }, f.visits)),
-  });
-  const pageviews: Counter<'site'> = new Counter({
-    name: 'headcount_pageviews_total',
-    aggregator: 'max',
-    help: 'Lifetime pageviews counted for the site',
-    labelNames: ['site'] as const,
-    registers: [registry],
-    collect: () => fill(pageviews, (m, f) => m.inc({ site: f.site }, f.pageviews)),
-  });
-  const peak: Gauge<'site'> = new Gauge({
-    name: 'headcount_peak_online_visitors',
-    aggregator: 'max',
-    help: 'Most guests plus members online at once',
-    labelNames: ['site'] as const,
-    registers: [registry],
-    collect: () => fill(peak, (m, f) => m.set({ site: f.site }, f.peak)),
-  });
-  const engaged: Gauge<'site'> = new Gauge({
-    name: 'headcount_engaged_visitors',
-    aggregator: 'max',
-    help: 'Visitors (guests and members) engaged on at least one open page: visible, with input in the last 15 s',
-    labelNames: ['site'] as const,
-    registers: [registry],
-    collect: () => fill(engaged, (m, f) => m.set({ site: f.site }, f.engaged)),
-  });
-  const bySource: Gauge<'site' | 'source'> = new Gauge({
-    name: 'headcount_online_by_source',
-    aggregator: 'max',
-    help: 'Page readers now by where their page session came from (direct, internal, search, social, ai, email, other)',
-    labelNames: ['site', 'source'] as const,
-    registers: [registry],
-    collect: () => fill(bySource, (m, f) => {
-      for (const source of SOURCES) m.set({ site: f.site, source }, f.sources[source]);
-    }),
-  });
+  const families: SiteFamily[] = [
+    {
+      name: 'headcount_online_visitors',
+      help: 'Visitors with at least one open page session, by kind (guest, member, bot)',
+      type: 'gauge',
+      series: (f) => [
+        [{ site: f.site, kind: 'guest' }, f.guest],
+        [{ site: f.site, kind: 'member' }, f.member],
+        [{ site: f.site, kind: 'bot' }, f.bot],
+      ],
+    },
+    { name: 'headcount_visits_total', help: 'Lifetime visits counted for the site', type: 'counter', series: (f) => [[{ site: f.site }, f.visits]] },
+    { name: 'headcount_pageviews_total', help: 'Lifetime pageviews counted for the site', type: 'counter', series: (f) => [[{ site: f.site }, f.pageviews]] },
+    { name: 'headcount_peak_online_visitors', help: 'Most guests plus members online at once', type: 'gauge', series: (f) => [[{ site: f.site }, f.peak]] },
+    {
+      name: 'headcount_engaged_visitors',
+      help: 'Visitors (guests and members) engaged on at least one open page: visible, with input in the last 15 s',
+      type: 'gauge',
+      series: (f) => [[{ site: f.site }, f.engaged]],
+    },
+    {
+      name: 'headcount_online_by_source',
+      help: 'Page readers now by where their page session came from (direct, internal, search, social, ai, email, other)',
+      type: 'gauge',
+      series: (f) => SOURCES.map((source) => [{ site: f.site, source }, f.sources[source]]),
+    },
+  ];
+  for (const family of families) registerSiteFamily(registry, family, figures);
   const storeUp: Gauge = new Gauge({
     name: 'headcount_store_up',
     aggregator: 'min', // 0 when any worker could not read the store
     help: 'Whether this scrape could read the per-site figures from the store (1) or not (0)',
     registers: [registry],
     collect: async () => storeUp.set((await figures()) ? 1 : 0),
+  });
+
+  // Each worker watches Redis itself, so the primary keeps one worker's view (max), not their sum.
+  const persistence: Gauge<'mode'> = new Gauge({
+    name: 'headcount_redis_persistence',
+    aggregator: 'max',
+    help: 'How the Redis store keeps its data across a Redis restart: 1 for the mode found (aof_always, aof_everysec, aof_no, aof, rdb, none, unknown), 0 for the others',
+    labelNames: ['mode'] as const,
+    registers: [registry],
+    collect: () => {
+      persistence.reset();
+      const found = durability();
+      if (found) for (const mode of PERSISTENCE_MODES) persistence.set({ mode }, mode === found.mode ? 1 : 0);
+    },
+  });
+  const dataLost: Counter<'site'> = new Counter({
+    name: 'headcount_redis_data_lost_total',
+    aggregator: 'max',
+    help: 'Times this process found that Redis had lost the site\'s data (its marker key gone after a reconnect, e.g. a restart without persistence)',
+    labelNames: ['site'] as const,
+    registers: [registry],
+    collect: () => {
+      dataLost.reset();
+      for (const [site, times] of Object.entries(durability()?.losses ?? {})) dataLost.inc({ site }, times);
+    },
   });
 
   const sessionsRejected = new Counter({
@@ -218,6 +218,16 @@ export function createMetrics(siteFigures: () => Promise<SiteFigures[]>): Metric
       registers: [registry],
     }),
     pushesSent: new Counter({ name: 'headcount_count_pushes_sent_total', help: 'Live count messages sent to subscribed sockets', registers: [registry] }),
+    pushesSkipped: new Counter({
+      name: 'headcount_pushes_skipped_total',
+      help: 'Pushes (counts, live view, readers) not sent to a socket that had more than SLOW_READER_BYTES unsent',
+      registers: [registry],
+    }),
+    slowReadersDropped: new Counter({
+      name: 'headcount_slow_readers_dropped_total',
+      help: 'Sockets closed with 1008 for staying over SLOW_READER_BYTES unsent for SLOW_READER_MS',
+      registers: [registry],
+    }),
     storeCommandDuration,
     storeErrors,
     handlerErrors,

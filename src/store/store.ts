@@ -179,6 +179,14 @@ export const OTHER_REFERRER = '(other)';
 export const DAY_PAGES_KEEP_DAYS = 35;
 export const DAY_PAGES_MAX = 1_000;
 
+/** What a store found out about keeping its data: Redis only (the embedded store's journal is its own). */
+export interface Durability {
+  /** How Redis keeps data across its restart: one of PERSISTENCE_MODES (src/store/redis/persistence.ts). */
+  readonly mode: string;
+  /** Per configured site, the times this process found the site's data lost. */
+  readonly losses: Readonly<Record<string, number>>;
+}
+
 export interface Store {
   /** Counts one open page session. Idempotent per (instance, psid): a repeat counts nothing. */
   join(input: JoinInput): Promise<JoinResult>;
@@ -212,4 +220,6 @@ export interface Store {
   onReplaced(listener: (site: string, psid: string) => void): void;
   /** Ends this instance's page sessions, persists, and releases connections. */
   close(): Promise<void>;
+  /** Redis: its persistence mode and the data losses detected; the metrics read it at scrape time. */
+  durability?(): Durability;
 }

@@ -1,20 +1,55 @@
 // Live count pushes: changes reported by the store are coalesced per site, read once, and sent
 // only when the figures differ from the last push. The first change after a quiet window is pushed at
 // once; later ones wait for the window's end, so a site gets at most one push per window.
-// ws never drops slow readers, so we skip them.
+//
+// ws never drops slow readers: every push to a socket that stopped reading would wait in this
+// process's memory for ever. So a subscriber with more than `bytes` unsent is skipped, and closed once
+// it stayed over for `ms` (checked at each push it skips).
 import type { WebSocket } from 'ws';
 import type { Metrics } from '../metrics/metrics.js';
-import type { Counts, CountsMessage } from '../protocol.js';
+import { CloseCode, type Counts, type CountsMessage } from '../protocol.js';
 import type { Site } from '../sites.js';
 
-/** A subscriber with this much unsent data is skipped until it catches up. */
-const MAX_BUFFERED_BYTES = 64 * 1024;
+export interface SlowReaderRule {
+  /** Unsent bytes (ws's bufferedAmount) above which a socket gets no pushes. */
+  readonly bytes: number;
+  /** How long a socket may stay above `bytes` before it is closed. */
+  readonly ms: number;
+}
 
-/** Sends a push unless the socket is closing or has not read the earlier ones; says whether it was sent. */
-export function sendPush(socket: WebSocket, message: string): boolean {
-  if (socket.readyState !== socket.OPEN || socket.bufferedAmount > MAX_BUFFERED_BYTES) return false;
-  socket.send(message);
-  return true;
+/** Sends one push to one socket unless it is closing or behind; says whether it was sent. */
+export type PushSender = (socket: WebSocket, message: string) => boolean;
+
+/** A closed slow reader that does not read the close frame either is cut after this long. */
+const CLOSE_GRACE_MS = 1_000;
+
+export function createPushSender(rule: SlowReaderRule, metrics: Pick<Metrics, 'pushesSkipped' | 'slowReadersDropped'>, clock: () => number = Date.now): PushSender {
+  /** Since when each socket has been over the limit. */
+  const behindSince = new WeakMap<WebSocket, number>();
+  const reason = `reader too slow: over ${rule.bytes} bytes unsent for ${rule.ms} ms`;
+
+  const drop = (socket: WebSocket) => {
+    metrics.slowReadersDropped.inc();
+    socket.close(CloseCode.slowReader, reason);
+    // The close frame waits behind the unread pushes: a peer that never reads would keep them (and the
+    // socket) for ws's 30 s close timeout.
+    setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
+  };
+
+  return (socket, message) => {
+    if (socket.readyState !== socket.OPEN) return false;
+    if (socket.bufferedAmount <= rule.bytes) {
+      behindSince.delete(socket);
+      socket.send(message);
+      return true;
+    }
+    metrics.pushesSkipped.inc();
+    const now = clock();
+    const since = behindSince.get(socket);
+    if (since === undefined) behindSince.set(socket, now);
+    if (now - (since ?? now) >= rule.ms) drop(socket);
+    return false;
+  };
 }
 
 export interface Broadcaster {
@@ -38,7 +73,13 @@ function figuresOf(counts: Counts): string {
   return JSON.stringify(figures);
 }
 
-export function createBroadcaster(read: (site: Site) => Promise<Counts>, coalesceMs: number, metrics: Metrics, onError: (error: unknown) => void): Broadcaster {
+export function createBroadcaster(
+  read: (site: Site) => Promise<Counts>,
+  coalesceMs: number,
+  metrics: Pick<Metrics, 'pushesSent'>,
+  onError: (error: unknown) => void,
+  sendPush: PushSender,
+): Broadcaster {
   const channels = new Map<string, Channel>();
 
   const send = (socket: WebSocket, message: string) => {

@@ -9,7 +9,7 @@ import type { Counts, LiveMessage, ReadersMessage } from '../protocol.js';
 import type { Site } from '../sites.js';
 import type { StatsReader } from '../stats.js';
 import type { LiveFigures, Store } from '../store/store.js';
-import { sendPush } from './broadcaster.js';
+import type { PushSender } from './broadcaster.js';
 
 export interface LiveSubscriptions {
   /** Adds the socket to the site's live view with `n` pages and sends it the view now. */
@@ -52,10 +52,12 @@ export interface LiveSubscriptionsDeps {
   stats: StatsReader;
   clock: () => number;
   coalesceMs: number;
+  /** Sends a push unless the socket is behind (the slow-reader rule, shared with count pushes). */
+  push: PushSender;
   onError: (error: unknown) => void;
 }
 
-export function createLiveSubscriptions({ store, stats, clock, coalesceMs, onError }: LiveSubscriptionsDeps): LiveSubscriptions {
+export function createLiveSubscriptions({ store, stats, clock, coalesceMs, push: sendPush, onError }: LiveSubscriptionsDeps): LiveSubscriptions {
   const channels = new Map<string, Channel>();
 
   const channelOf = (site: Site): Channel => {

@@ -146,6 +146,11 @@ export async function readInstance(instance: string, baseUrl: string, site = 'de
   return { instance, counts, live };
 }
 
+/** As readInstance, but undefined while the instance cannot answer (a 503 while a fault lasts): for polling. */
+export async function tryReadInstance(instance: string, baseUrl: string, site = 'demo', token?: string): Promise<Reading | undefined> {
+  return readInstance(instance, baseUrl, site, token).catch(() => undefined);
+}
+
 /**
  * Says hello through `client` with both ends recorded: pass the psid (and vid) of an earlier hello to
  * resume it. Resolves undefined when no welcome came in time, as under a fault.

@@ -11,6 +11,8 @@ import { freePort } from './free-port.js';
 export interface RedisServerOptions {
   /** Persist every write to an append-only file in the temp dir, so restart() keeps data. */
   readonly appendonly?: boolean;
+  /** When the append-only file is fsynced: 'always' (the default here), 'everysec' (Redis's default) or 'no'. */
+  readonly appendfsync?: 'always' | 'everysec' | 'no';
   /** More redis-server arguments, e.g. ['--replicaof', '127.0.0.1', '6380'] or ['--sentinel']. */
   readonly args?: readonly string[];
   /** A config file's text, written to the temp dir and read first (Sentinel rewrites its config file). */
@@ -30,6 +32,12 @@ export interface RedisServer {
   restart(): Promise<void>;
 }
 
+/**
+ * A Redis that keeps its data as production should (append-only file, fsync left to the OS): Headcount
+ * warns about one that keeps nothing, and tests that expect no warning start this one.
+ */
+export const PERSISTENT: RedisServerOptions = { appendonly: true, appendfsync: 'no' };
+
 const START_TIMEOUT_MS = 5_000;
 const STOP_TIMEOUT_MS = 5_000;
 
@@ -37,7 +45,7 @@ async function launch(port: number, dir: string, options: RedisServerOptions): P
   const args = [
     ...(options.config === undefined ? [] : [join(dir, 'redis.conf')]),
     '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--daemonize', 'no',
-    '--appendonly', options.appendonly ? 'yes' : 'no', '--appendfsync', 'always', '--loglevel', 'notice',
+    '--appendonly', options.appendonly ? 'yes' : 'no', '--appendfsync', options.appendfsync ?? 'always', '--loglevel', 'notice',
     ...(options.args ?? []),
   ];
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });

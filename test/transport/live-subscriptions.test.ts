@@ -7,6 +7,8 @@ import type { Counts, LiveMessage, ReadersMessage } from '../../src/protocol.js'
 import { DEMO_SITE } from '../../src/sites.js';
 import type { StatsReader } from '../../src/stats.js';
 import type { LiveFigures, LivePage, Store } from '../../src/store/store.js';
+import { createMetrics } from '../../src/metrics/metrics.js';
+import { createPushSender } from '../../src/transport/broadcaster.js';
 import { createLiveSubscriptions } from '../../src/transport/live-subscriptions.js';
 
 function fakeSocket() {
@@ -42,7 +44,7 @@ function fakes() {
 describe('live subscriptions', () => {
   it('reads the store once per coalesced change for every live subscriber and slices per n', async () => {
     const { calls, state, store, stats } = fakes();
-    const subscriptions = createLiveSubscriptions({ store, stats, clock: Date.now, coalesceMs: 10, onError: (e) => assert.fail(String(e)) });
+    const subscriptions = createLiveSubscriptions({ store, stats, clock: Date.now, coalesceMs: 10, push: createPushSender({ bytes: 65_536, ms: 10_000 }, createMetrics(async () => [])), onError: (e) => assert.fail(String(e)) });
     const one = fakeSocket();
     const three = fakeSocket();
     subscriptions.subscribeLive(DEMO_SITE, one.socket, 1);
@@ -70,7 +72,7 @@ describe('live subscriptions', () => {
 
   it('pushes a page readers count to its watchers only when it changes, with one read for all pages', async () => {
     const { calls, state, store, stats } = fakes();
-    const subscriptions = createLiveSubscriptions({ store, stats, clock: Date.now, coalesceMs: 10, onError: (e) => assert.fail(String(e)) });
+    const subscriptions = createLiveSubscriptions({ store, stats, clock: Date.now, coalesceMs: 10, push: createPushSender({ bytes: 65_536, ms: 10_000 }, createMetrics(async () => [])), onError: (e) => assert.fail(String(e)) });
     const onA = fakeSocket();
     const onB = fakeSocket();
     subscriptions.watchReaders(DEMO_SITE, onA.socket, '/a');

@@ -1,6 +1,7 @@
 // What instances tell each other over Redis pub/sub: that a site's counts changed (coalesced per site),
-// and that a page session moved to another instance (published by join-21.lua itself, so a join whose
-// reply was lost and is re-sent still tells the old holder exactly once).
+// and that a page session moved to another instance (published by join-22.lua itself, so a join whose
+// reply was lost and is re-sent still tells the old holder exactly once). Pub/sub delivers at most
+// once: what is published while a subscriber reconnects is lost, hence the resync below.
 import type { RedisClient } from './connect.js';
 import type { ReplacedNotice } from './scripts.js';
 
@@ -70,5 +71,37 @@ export class ChangePublisher {
 
   async publish(site: string): Promise<void> {
     await this.client.publish(this.channel, JSON.stringify({ site, from: this.instanceId } satisfies ChangeMessage));
+  }
+}
+
+export interface NoticeHandlers {
+  readonly changed: (message: string) => void;
+  readonly moved: (message: string) => void;
+  /** Subscribed again after the connection was lost: notices may have been missed meanwhile. */
+  readonly resubscribed: () => void;
+  readonly onError: (err: unknown) => void;
+}
+
+/** The subscribed connection: a connection in subscriber mode can run nothing but (un)subscribe commands. */
+export class NoticeSubscriber {
+  constructor(
+    private readonly connection: RedisClient,
+    private readonly channels: { readonly changes: string; readonly replaced: string },
+    private readonly handlers: NoticeHandlers,
+  ) {
+    connection.on('message', (channel: string, message: string) => (channel === channels.replaced ? handlers.moved(message) : handlers.changed(message)));
+  }
+
+  async start(): Promise<void> {
+    await this.connection.connect();
+    await this.subscribe();
+    // ioredis re-subscribes on every reconnect; the resync waits for Redis to confirm it (one
+    // connection answers in order), so a figure read for it cannot predate the subscription and a
+    // change published in between reaches us as a notice.
+    this.connection.on('ready', () => this.subscribe().then(() => this.handlers.resubscribed()).catch(this.handlers.onError));
+  }
+
+  private async subscribe(): Promise<void> {
+    await this.connection.subscribe(this.channels.changes, this.channels.replaced);
   }
 }
