@@ -49,7 +49,7 @@ export const admission: Measurement = {
           value: pages.opened.perSecond,
           baseline: bare.opened.perSecond,
           baselineName: 'bare ws connect+open/s',
-          target: { on: 'ratio', op: '>=', limit: 0.5 },
+          target: { on: 'ratio', op: '>=', limit: 0.6 },
           note: `a burst of ${sessions} new sessions, ${ctx.pool.inFlight} opens in flight`,
         }),
         figure({

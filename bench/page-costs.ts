@@ -80,8 +80,14 @@ async function run(ctx: BenchContext, pages: number): Promise<PagesRun> {
     const joinCommands = commandsBetween(beforeJoins.calls, afterJoins.calls);
 
     await ctx.pool.closeAll();
-    // Under load the server sends the leaves well after the closes: wait until nobody is online.
-    if (!(await until(async () => (await readStats(server)).online.total === 0, SETTLE_TIMEOUT_MS, 250))) throw new Error(`sessions still online ${SETTLE_TIMEOUT_MS} ms after they closed`);
+    // Under load the server sends the leaves well after the closes: wait until nobody is online. A poll
+    // the busy server did not answer in time is asked again; the last answer is in the error.
+    let last = 'no answer';
+    const nobodyOnline = () => readStats(server).then(
+      (counts) => ((last = `${counts.online.total} online`), counts.online.total === 0),
+      (error: unknown) => ((last = String(error)), false),
+    );
+    if (!(await until(nobodyOnline, SETTLE_TIMEOUT_MS, 250))) throw new Error(`sessions still online ${SETTLE_TIMEOUT_MS} ms after they closed (last poll: ${last})`);
     const leaveCommands = commandsBetween(afterJoins.calls, await quietStats(ctx));
     const memClosed = await ctx.redis.usedMemory();
     const left = opened.ok + joined;

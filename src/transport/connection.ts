@@ -1,8 +1,11 @@
 // One WebSocket's life: hello deadline, messages in order, join/leave of its page session and its
 // engagement, subscriptions to live counts, the live view and its page's readers. Store writes for one
 // socket run one at a time, in arrival order.
-import type { WebSocket } from 'ws';
+// A Connection is the socket itself (WebSocketServer's `WebSocket` class): its listeners are prototype
+// methods called with the socket as `this`, so a held socket carries no closures of its own.
+import type { RawData } from 'ws';
 import { applyChange, closeEngagement, engagedMsAt, startEngagement, type EngagementState } from '../audience/engagement.js';
+import { intern, internOptional } from '../audience/intern.js';
 import { cleanPageMeta } from '../audience/page-meta.js';
 import { pageUrlFor } from '../audience/page-url.js';
 import { classifySource, utmOf } from '../audience/source.js';
@@ -26,7 +29,9 @@ import type { Store } from '../store/store.js';
 import type { Broadcaster } from './broadcaster.js';
 import type { CookielessIdentity } from './cookieless.js';
 import type { LiveSubscriptions } from './live-subscriptions.js';
-import { TokenBucket } from './rate-limit.js';
+import type { HeldSessions } from './held-sessions.js';
+import { RateRule } from './rate-limit.js';
+import { GuardedSocket } from './socket-guard.js';
 
 export interface ConnectionDeps {
   store: Store;
@@ -49,12 +54,31 @@ export interface ConnectionDeps {
   /** True once the server is stopping: the store's close() then ends every page session at once. */
   draining: () => boolean;
   /** Open page sessions on this instance by site and psid, so a reconnect replaces the stale socket. */
-  held: Map<string, Connection>;
+  held: HeldSessions<Connection>;
+  /** The allowances of maxMessagesPerMinute and maxPagesPerMinute, shared by every socket. */
+  messageRate: RateRule;
+  pageRate: RateRule;
+  /** An exception in one of a socket's listeners; the socket is terminated. */
+  listenerFailed(error: unknown, site: Site): void;
+  /** The transport's bookkeeping of a closed socket (open sockets, its address's count). */
+  socketClosed(connection: Connection): void;
+}
+
+/** The shared allowances: bursts of a quarter of the per-minute allowance pass; the steady rate is the allowance. */
+export function rateRules(maxMessagesPerMinute: number, maxPagesPerMinute: number): Pick<ConnectionDeps, 'messageRate' | 'pageRate'> {
+  return {
+    messageRate: new RateRule(Math.max(10, Math.ceil(maxMessagesPerMinute / 4)), maxMessagesPerMinute),
+    // Each `page` is a stored pageview: a much lower allowance than other messages.
+    pageRate: new RateRule(Math.max(1, Math.ceil(maxPagesPerMinute / 4)), maxPagesPerMinute),
+  };
 }
 
 /** What the upgrade request told about the client; the address is used in memory only. */
 export interface ClientInfo {
   automated: boolean;
+  /** The address group (client-address.ts addressGroup): the per-address socket count this socket is in. */
+  group: string;
+  /** Only kept for cookieless sites, whose guests they identify; '' otherwise. */
   address: string;
   userAgent: string;
   /** Admitted as Headcount's own page (the dashboard): its hello is refused, so it is never counted. */
@@ -82,17 +106,28 @@ interface OpenPage extends PageSession {
 /** The close reason of an eng flood: the tracker sends at most one change per 5 s (src/audience/engagement.ts). */
 const ENG_RATE_REASON = 'more than one eng message per 5 s';
 
-export class Connection {
-  private page: OpenPage | undefined;
+export class Connection extends GuardedSocket {
+  // Set by open(), before the socket can emit anything (ws calls back with the socket synchronously).
+  site!: Site;
+  private deps!: ConnectionDeps;
+  /** The address group this socket counts in, for the transport's per-address limit. */
+  group = '';
+  private automated = false;
+  private viewer = false;
+  private address = '';
+  private userAgent = '';
+  private page: OpenPage | undefined = undefined;
   private closed = false;
-  private queue: Promise<void> = Promise.resolve();
-  private helloTimer: NodeJS.Timeout | undefined;
-  private readonly bucket: TokenBucket;
-  private readonly pages: TokenBucket;
+  /** The store writes in flight for this socket; undefined once they all settled. */
+  private queue: Promise<void> | undefined = undefined;
+  private helloTimer: NodeJS.Timeout | undefined = undefined;
+  /** Rate limit states of all messages and of `page` messages (rate-limit.ts). */
+  private messageAllowance = 0;
+  private pageAllowance = 0;
   /** The hello's visitor id: a member whose session ends on this socket goes on as this guest. */
   private vid = '';
   /** Set while this socket's page sessions count as a member: who, and until when. */
-  private membership: Membership | undefined;
+  private membership: Membership | undefined = undefined;
   /** Hidden tabs stay online; they are counted apart as idle in headcount_hidden_sockets. */
   private visibility: Visibility = 'visible';
   /** Pages of the live view this socket receives; 0 when it is not subscribed. */
@@ -101,26 +136,40 @@ export class Connection {
   private readersOn = false;
   alive = true;
 
-  constructor(
-    readonly socket: WebSocket,
-    readonly site: Site,
-    private readonly client: ClientInfo,
-    private readonly deps: ConnectionDeps,
-  ) {
-    // Bursts of a quarter of the per-minute allowance pass; the steady rate is the allowance.
-    this.bucket = new TokenBucket(Math.max(10, Math.ceil(deps.maxMessagesPerMinute / 4)), deps.maxMessagesPerMinute / 60_000, deps.clock());
-    // Each `page` is a stored pageview: a much lower allowance than other messages.
-    this.pages = new TokenBucket(Math.max(1, Math.ceil(deps.maxPagesPerMinute / 4)), deps.maxPagesPerMinute / 60_000, deps.clock());
-    this.helloTimer = setTimeout(() => this.refuse(CloseCode.helloTimeout, 'hello_timeout', `no hello within ${deps.helloTimeoutMs} ms`), deps.helloTimeoutMs);
-    socket.on('message', (data, isBinary) => this.receive(data, isBinary));
-    socket.on('pong', () => (this.alive = true));
-    socket.on('close', () => this.onClose());
+  /** Starts the socket's life once ws made it: hello deadline and listeners. */
+  open(site: Site, client: ClientInfo, deps: ConnectionDeps): void {
+    this.site = site;
+    this.deps = deps;
+    this.group = client.group;
+    this.automated = client.automated;
+    this.viewer = client.viewer;
+    this.address = client.address;
+    this.userAgent = client.userAgent;
+    this.helloTimer = setTimeout(helloExpired, deps.helloTimeoutMs, this);
+    this.on('message', this.receive);
+    this.on('pong', this.ponged);
+    this.on('close', this.onClose);
   }
 
-  private receive(data: WebSocket.RawData, isBinary: boolean): void {
+  helloTimedOut(): void {
+    this.refuse(CloseCode.helloTimeout, 'hello_timeout', `no hello within ${this.deps.helloTimeoutMs} ms`);
+  }
+
+  protected listenerFailed(error: unknown): void {
+    this.deps.listenerFailed(error, this.site);
+  }
+
+  private ponged(): void {
+    this.alive = true;
+  }
+
+  private receive(data: RawData, isBinary: boolean): void {
     this.alive = true;
     if (this.closed) return;
-    if (!this.bucket.take(this.deps.clock())) return this.refuse(CloseCode.rateLimited, 'message_rate', `more than ${this.deps.maxMessagesPerMinute} messages per minute`);
+    const { deps } = this;
+    const allowance = deps.messageRate.take(this.messageAllowance, deps.clock());
+    if (allowance < 0) return this.refuse(CloseCode.rateLimited, 'message_rate', `more than ${deps.maxMessagesPerMinute} messages per minute`);
+    this.messageAllowance = allowance;
     if (isBinary) return this.refuse(CloseCode.badMessage, 'bad_message', 'binary frames are not part of the protocol');
     let message;
     try {
@@ -129,11 +178,13 @@ export class Connection {
       if (error instanceof ProtocolError) return this.refuse(CloseCode.badMessage, 'bad_message', error.message);
       throw error;
     }
-    if (message.t === 'page' && !this.pages.take(this.deps.clock())) {
-      return this.refuse(CloseCode.rateLimited, 'page_rate', `more than ${this.deps.maxPagesPerMinute} page messages per minute`);
+    if (message.t === 'page') {
+      const pages = deps.pageRate.take(this.pageAllowance, deps.clock());
+      if (pages < 0) return this.refuse(CloseCode.rateLimited, 'page_rate', `more than ${deps.maxPagesPerMinute} page messages per minute`);
+      this.pageAllowance = pages;
     }
-    this.deps.metrics.messagesReceived.inc({ type: message.t });
-    this.queue = this.queue.then(async () => {
+    deps.metrics.messagesReceived.inc({ type: message.t });
+    this.enqueue(async () => {
       if (this.closed) return;
       switch (message.t) {
         case 'hello':
@@ -148,27 +199,38 @@ export class Connection {
           return this.engage(message.on);
         case 'sub':
           this.clearHelloTimer();
-          return message.on ? this.deps.broadcaster.subscribe(this.site, this.socket) : this.deps.broadcaster.unsubscribe(this.site, this.socket);
+          return message.on ? deps.broadcaster.subscribe(this.site, this) : deps.broadcaster.unsubscribe(this.site, this);
         case 'live':
           this.clearHelloTimer();
           return this.live(message);
         case 'readers':
           return this.readers(message.on);
       }
-    }).catch((error: unknown) => {
-      this.deps.logger.warn({ err: error, site: this.site.id }, 'page session failed');
+    }, (error) => {
+      deps.logger.warn({ err: error, site: this.site.id }, 'page session failed');
       this.refuse(CloseCode.tryAgainLater, 'store_error', 'store unavailable, reconnect later');
     });
+  }
+
+  /** Runs `work` after the socket's earlier work; the queue is dropped once everything in it settled. */
+  private enqueue(work: () => Promise<void> | void, failed: (error: unknown) => void): void {
+    const queued: Promise<void> = (this.queue ?? Promise.resolve())
+      .then(work)
+      .catch(failed)
+      .then(() => {
+        if (this.queue === queued) this.queue = undefined;
+      });
+    this.queue = queued;
   }
 
   private async hello(hello: HelloMessage): Promise<void> {
     if (this.page) return this.refuse(CloseCode.badMessage, 'bad_message', 'hello sent twice');
     if (hello.site !== this.site.id) return this.refuse(CloseCode.wrongSite, 'wrong_site', 'hello site differs from the connection site');
-    if (this.client.viewer) return this.refuse(CloseCode.forbidden, 'origin', 'origin not allowed for site pages: this socket may only watch');
+    if (this.viewer) return this.refuse(CloseCode.forbidden, 'origin', 'origin not allowed for site pages: this socket may only watch');
     this.clearHelloTimer();
     this.vid = hello.vid;
     let identity = hello.vid;
-    let kind: Kind = hello.bot || this.client.automated ? 'bot' : 'guest';
+    let kind: Kind = hello.bot || this.automated ? 'bot' : 'guest';
     const now = this.deps.clock();
     const rules = this.deps.memberRules;
     let membership: Membership | undefined;
@@ -190,7 +252,7 @@ export class Connection {
     if (this.closed) return;
     if (hello.vis) this.setVisibility(hello.vis);
     await this.start({ psid: hello.psid, identity, kind }, hello);
-    if (hello.sub && !this.closed) this.deps.broadcaster.subscribe(this.site, this.socket);
+    if (hello.sub && !this.closed) this.deps.broadcaster.subscribe(this.site, this);
   }
 
   /** A `page` message: the socket's next page session, same visitor. Membership moves to it, with its deadline. */
@@ -213,22 +275,22 @@ export class Connection {
 
   /** A guest is the visitor id the page sent, or on cookieless sites a daily-salted hash of address and user agent. */
   private async guestIdentity(now: number): Promise<string> {
-    return this.site.cookieless ? this.deps.cookieless(this.site, this.client.address, this.client.userAgent, now) : this.vid;
+    return this.site.cookieless ? this.deps.cookieless(this.site, this.address, this.userAgent, now) : this.vid;
   }
 
   private async start(page: PageSession, report: PageReport): Promise<void> {
     const { store, held, clock } = this.deps;
     const site = this.site;
-    const url = pageUrlFor(site, { canonical: report.canon, location: report.url });
+    const url = intern(pageUrlFor(site, { canonical: report.canon, location: report.url }));
     // Classified once, at the start of the page session: an SPA navigation's ref is the previous page (internal).
     const { source, host } = classifySource({ referrer: report.ref, ...utmOf(report.url), siteOrigins: site.origins });
+    const meta = cleanPageMeta(report);
     // Arriving counts as input: a visible page starts engaged.
     const engaged = this.visibility !== 'hidden';
-    const key = `${this.site.id}/${page.psid}`;
-    const stale = held.get(key);
+    const stale = held.get(site.id, page.psid);
     // The psid is claimed before the join, so nothing the older socket does now ends the session this join resumes.
     const inherited = stale !== undefined && stale !== this && stale.handOver(CloseCode.replaced, 'page session reconnected elsewhere');
-    held.set(key, this);
+    held.set(site.id, page.psid, this);
     const now = clock();
     const visitor = page.kind === 'guest' ? page.identity : this.vid;
     let result;
@@ -239,26 +301,25 @@ export class Connection {
         visitor,
         now,
         periods: periodsAt(now, site.timeZone),
-        page: { url, ...cleanPageMeta(report) },
+        page: { url, title: internOptional(meta.title), section: internOptional(meta.section), author: internOptional(meta.author) },
         source,
-        referrerHost: host,
+        referrerHost: internOptional(host),
         engaged,
       });
     } catch (error) {
       // A page session is registered only once stored: a refused join leaves no held entry and no leave
       // behind, except the end of a session the older socket had stored.
-      if (held.get(key) === this) {
-        held.delete(key);
+      if (held.release(site.id, page.psid, this)) {
         if (inherited && !this.deps.draining()) store.leave(this.site.id, page.psid, clock()).catch((err: unknown) => this.deps.logger.warn({ err, site: this.site.id }, 'leave failed'));
       }
       throw error;
     }
     // A newer socket (here, or on another instance) took the psid over meanwhile: it holds the session.
-    if (held.get(key) !== this) return;
-    this.page = { ...page, url, engagement: startEngagement(now, engaged), reportedMs: 0 };
+    if (held.get(site.id, page.psid) !== this) return;
+    this.page = { psid: page.psid, identity: page.identity, kind: page.kind, url, engagement: startEngagement(now, engaged), reportedMs: 0 };
     // Closed while the join was in flight: the leave queued behind it ends the session.
     if (this.closed) return;
-    if (this.readersOn) this.deps.subscriptions.watchReaders(site, this.socket, url);
+    if (this.readersOn) this.deps.subscriptions.watchReaders(site, this, url);
     this.deps.metrics.sessionsAdmitted.inc({ site: this.site.id });
     const welcome: WelcomeMessage = {
       t: 'welcome',
@@ -268,16 +329,14 @@ export class Connection {
       hb: this.deps.heartbeatIntervalMs,
     };
     if (page.kind === 'member') welcome.ticket = await issueTicket(this.site, this.membership!, page.psid, now, this.deps.ticketTtlMs);
-    this.socket.send(JSON.stringify(welcome));
+    this.send(JSON.stringify(welcome));
   }
 
   /** Ends this socket's page session in the store with its last engaged time, unless a newer socket took it over. */
   private async leave(): Promise<void> {
     const page = this.dropPage();
     if (!page) return;
-    const key = `${this.site.id}/${page.psid}`;
-    if (this.deps.held.get(key) !== this) return;
-    this.deps.held.delete(key);
+    if (!this.deps.held.release(this.site.id, page.psid, this)) return;
     const now = this.deps.clock();
     const engagement = closeEngagement(page.engagement, now);
     const report = { engaged: false, engagedMs: engagement.engagedMs - page.reportedMs, periods: periodsAt(now, this.site.timeZone) };
@@ -289,7 +348,7 @@ export class Connection {
     const page = this.page;
     if (!page) return undefined;
     this.page = undefined;
-    if (this.readersOn) this.deps.subscriptions.unwatchReaders(this.site, this.socket, page.url);
+    if (this.readersOn) this.deps.subscriptions.unwatchReaders(this.site, this, page.url);
     return page;
   }
 
@@ -344,7 +403,7 @@ export class Connection {
   private live(message: LiveSubscribeMessage): void {
     const { subscriptions, adminToken } = this.deps;
     if (!message.on) {
-      if (this.liveN > 0) subscriptions.unsubscribeLive(this.site, this.socket, this.liveN);
+      if (this.liveN > 0) subscriptions.unsubscribeLive(this.site, this, this.liveN);
       this.liveN = 0;
       return;
     }
@@ -352,9 +411,9 @@ export class Connection {
       return this.refuse(CloseCode.forbidden, 'live_token', 'live view of this site needs its read token');
     }
     if (this.liveN === message.n) return;
-    if (this.liveN > 0) subscriptions.unsubscribeLive(this.site, this.socket, this.liveN);
+    if (this.liveN > 0) subscriptions.unsubscribeLive(this.site, this, this.liveN);
     this.liveN = message.n;
-    subscriptions.subscribeLive(this.site, this.socket, message.n);
+    subscriptions.subscribeLive(this.site, this, message.n);
   }
 
   /** The readers of this socket's own page, following its `page` messages. */
@@ -363,8 +422,8 @@ export class Connection {
     if (!page) return this.refuse(CloseCode.badMessage, 'bad_message', 'readers before hello');
     if (on === this.readersOn) return;
     this.readersOn = on;
-    if (on) this.deps.subscriptions.watchReaders(this.site, this.socket, page.url);
-    else this.deps.subscriptions.unwatchReaders(this.site, this.socket, page.url);
+    if (on) this.deps.subscriptions.watchReaders(this.site, this, page.url);
+    else this.deps.subscriptions.unwatchReaders(this.site, this, page.url);
   }
 
   private refuse(code: number, reason: RejectReason, message: string): void {
@@ -372,11 +431,13 @@ export class Connection {
     this.close(code, message);
   }
 
-  close(code: number, reason: string): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.clearHelloTimer();
-    this.socket.close(code, reason);
+  // Also ws's own closes (frame errors, the close handshake's reply) come here; only the first one counts.
+  override close(code?: number, reason?: string | Buffer): void {
+    if (!this.closed) {
+      this.closed = true;
+      this.clearHelloTimer();
+    }
+    super.close(code, reason);
   }
 
   private clearHelloTimer(): void {
@@ -392,17 +453,22 @@ export class Connection {
   }
 
   private onClose(): void {
+    this.deps.socketClosed(this);
     this.setVisibility('visible');
     this.closed = true;
     this.clearHelloTimer();
-    this.deps.broadcaster.unsubscribe(this.site, this.socket);
-    if (this.liveN > 0) this.deps.subscriptions.unsubscribeLive(this.site, this.socket, this.liveN);
+    this.deps.broadcaster.unsubscribe(this.site, this);
+    if (this.liveN > 0) this.deps.subscriptions.unsubscribeLive(this.site, this, this.liveN);
     this.liveN = 0;
-    if (this.readersOn && this.page) this.deps.subscriptions.unwatchReaders(this.site, this.socket, this.page.url);
+    if (this.readersOn && this.page) this.deps.subscriptions.unwatchReaders(this.site, this, this.page.url);
     this.readersOn = false;
     // Queued after any join in flight, so a socket that closes mid-hello still leaves.
-    this.queue = this.queue.then(() => (this.deps.draining() ? undefined : this.leave())).catch((error: unknown) => {
+    this.enqueue(() => (this.deps.draining() ? undefined : this.leave()), (error) => {
       this.deps.logger.warn({ err: error, site: this.site.id }, 'leave failed');
     });
   }
+}
+
+function helloExpired(connection: Connection): void {
+  connection.helloTimedOut();
 }

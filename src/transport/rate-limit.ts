@@ -1,22 +1,19 @@
-// Token bucket for one socket's messages: bursts (a hello, a few visibility flips) pass, floods do not.
-export class TokenBucket {
-  private tokens: number;
-  private last: number;
+// Rate limits of one socket's messages: bursts (a hello, a few visibility flips) pass, floods do not.
+// A token bucket kept as one number per socket, the time its allowance would be full again (the
+// generic cell rate algorithm), so a socket holds a number, not a bucket object; 0 is a full bucket.
+export class RateRule {
+  private readonly intervalMs: number;
+  private readonly toleranceMs: number;
 
-  constructor(
-    private readonly capacity: number,
-    private readonly perMs: number,
-    now: number,
-  ) {
-    this.tokens = capacity;
-    this.last = now;
+  /** `burst` messages may come back to back; after that, `perMinute` a minute. */
+  constructor(burst: number, perMinute: number) {
+    this.intervalMs = 60_000 / perMinute;
+    this.toleranceMs = (burst - 1) * this.intervalMs;
   }
 
-  take(now: number): boolean {
-    this.tokens = Math.min(this.capacity, this.tokens + (now - this.last) * this.perMs);
-    this.last = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
+  /** The state after a message at `now`, or -1 when it comes too soon (the state then stays as it was). */
+  take(state: number, now: number): number {
+    const full = Math.max(state, now);
+    return full - now > this.toleranceMs ? -1 : full + this.intervalMs;
   }
 }

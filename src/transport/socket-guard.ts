@@ -1,6 +1,8 @@
 // Backstops on one WebSocket: an exception in any of its listeners ends that socket, not the process,
 // and every close names its rule, also the ones ws sends by itself (oversized or invalid frames).
-import type { WebSocket } from 'ws';
+// A class (WebSocketServer's `WebSocket` option), so the guards are prototype methods shared by every
+// socket rather than two wrappers per socket.
+import { WebSocket } from 'ws';
 import { CloseCode, MAX_MESSAGE_BYTES } from '../protocol.js';
 
 /** A close frame's reason is at most 123 bytes; ws throws on more. */
@@ -21,21 +23,23 @@ export function fitCloseReason(reason: string): string {
   return cut;
 }
 
-export function guardSocket(ws: WebSocket, onListenerError: (error: unknown) => void): void {
+export abstract class GuardedSocket extends WebSocket {
+  /** Hears the exception of a listener; the socket is terminated right after. */
+  protected abstract listenerFailed(error: unknown): void;
+
   // ws emits from inside the TCP socket's 'data' handler: a listener's exception would end the process.
-  const emit = ws.emit;
-  ws.emit = function guardedEmit(this: WebSocket, event: string | symbol, ...args: unknown[]): boolean {
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
     try {
-      return emit.call(this, event, ...args);
+      return super.emit(event, ...args);
     } catch (error) {
-      onListenerError(error);
+      this.listenerFailed(error);
       this.terminate();
       return true;
     }
-  } as WebSocket['emit'];
-  const close = ws.close;
-  ws.close = function namedClose(this: WebSocket, code?: number, reason?: string | Buffer): void {
+  }
+
+  override close(code?: number, reason?: string | Buffer): void {
     const text = reason === undefined ? (code === undefined ? undefined : WS_OWN_CLOSE_REASONS[code]) : typeof reason === 'string' ? fitCloseReason(reason) : reason;
-    close.call(this, code, text);
-  };
+    super.close(code, text);
+  }
 }

@@ -11,11 +11,11 @@ import { CloseCode, MAX_MESSAGE_BYTES } from '../protocol.js';
 import { isAppOrigin, type Site, type SiteRegistry } from '../sites.js';
 import type { Store } from '../store/store.js';
 import type { StatsReader } from '../stats.js';
-import { createBroadcaster } from './broadcaster.js';
-import { Connection, type ClientInfo } from './connection.js';
+import { createBroadcaster, createPushSender, type SlowReaderRule } from './broadcaster.js';
+import { Connection, rateRules, type ClientInfo } from './connection.js';
 import { cookielessIdentities } from './cookieless.js';
 import { createLiveSubscriptions } from './live-subscriptions.js';
-import { guardSocket } from './socket-guard.js';
+import { HeldSessions } from './held-sessions.js';
 import { admit, refuseUpgrade } from './upgrade.js';
 
 export interface TransportOptions {
@@ -28,6 +28,7 @@ export interface TransportOptions {
   helloTimeoutMs: number;
   heartbeatIntervalMs: number;
   pushCoalesceMs: number;
+  slowReader: SlowReaderRule;
   ticketTtlMs: number;
   memberRules: MemberRules;
   maxSocketsPerIp: number;
@@ -46,16 +47,16 @@ export interface Transport {
 
 export function attachTransport(server: Server, options: TransportOptions): Transport {
   const { sites, store, metrics, logger } = options;
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES, perMessageDeflate: false, clientTracking: false });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES, perMessageDeflate: false, clientTracking: false, WebSocket: Connection });
   const connections = new Set<Connection>();
-  const broadcaster = createBroadcaster((site) => options.stats.read(site), options.pushCoalesceMs, metrics, (error) =>
-    logger.warn({ err: error }, 'count push failed'),
-  );
+  const push = createPushSender(options.slowReader, metrics);
+  const broadcaster = createBroadcaster((site) => options.stats.read(site), options.pushCoalesceMs, metrics, (error) => logger.warn({ err: error }, 'count push failed'), push);
   const subscriptions = createLiveSubscriptions({
     store,
     stats: options.stats,
     clock: options.clock,
     coalesceMs: options.pushCoalesceMs,
+    push,
     onError: (error) => logger.warn({ err: error }, 'live push failed'),
   });
   store.onChange((siteId) => {
@@ -65,13 +66,28 @@ export function attachTransport(server: Server, options: TransportOptions): Tran
     subscriptions.changed(site);
   });
   let draining = false;
-  const deps = { ...options, broadcaster, subscriptions, cookieless: cookielessIdentities(store), draining: () => draining, held: new Map<string, Connection>() };
+  const deps = {
+    ...options,
+    ...rateRules(options.maxMessagesPerMinute, options.maxPagesPerMinute),
+    broadcaster,
+    subscriptions,
+    cookieless: cookielessIdentities(store),
+    draining: () => draining,
+    held: new HeldSessions<Connection>(),
+    socketClosed(connection: Connection) {
+      connections.delete(connection);
+      metrics.openSockets.dec();
+      release(connection.group);
+    },
+    listenerFailed(error: unknown, site: Site) {
+      metrics.handlerErrors.inc({ where: 'socket' });
+      logger.error({ err: error, site: site.id }, 'socket listener failed');
+    },
+  };
   // The page reconnected to another instance, which holds its session now: only the socket here goes.
   store.onReplaced((siteId, psid) => {
-    const key = `${siteId}/${psid}`;
-    const connection = deps.held.get(key);
-    if (connection === undefined) return;
-    deps.held.delete(key);
+    const connection = deps.held.get(siteId, psid);
+    if (connection === undefined || !deps.held.release(siteId, psid, connection)) return;
     connection.handOver(CloseCode.replaced, 'page session reconnected elsewhere');
   });
   // Open sockets per address group (an IPv6 /64 counts as one address, see client-address.ts);
@@ -96,24 +112,27 @@ export function attachTransport(server: Server, options: TransportOptions): Tran
       metrics.sessionsRejected.inc({ reason: 'address_limit' });
       return refuseUpgrade(socket, 429, `too many open connections from one address (limit ${options.maxSocketsPerIp})`);
     }
-    perAddress.set(group, open + 1);
-    const release = () => {
-      const left = (perAddress.get(group) ?? 1) - 1;
-      if (left > 0) perAddress.set(group, left);
-      else perAddress.delete(group);
-    };
-    socket.once('close', release);
     // Only what the session needs is kept: capturing `request` here would hold every upgrade request in memory.
     const userAgent = request.headers['user-agent'] ?? '';
-    // The site's own apps are admitted by their Origin: their HTTP stacks look like bots to isbot.
-    const automated = !isAppOrigin(admission.site, request.headers.origin) && isbot(userAgent);
-    const client = { automated, address, userAgent: admission.site.cookieless ? userAgent : '', viewer: admission.viewer };
     const site = admission.site;
-    wss.handleUpgrade(request, socket, head, (ws) => accept(ws, site, client));
+    // The site's own apps are admitted by their Origin: their HTTP stacks look like bots to isbot.
+    const automated = !isAppOrigin(site, request.headers.origin) && isbot(userAgent);
+    const client = { automated, group, address: site.cookieless ? address : '', userAgent: site.cookieless ? userAgent : '', viewer: admission.viewer };
+    perAddress.set(group, open + 1);
+    let accepted = false;
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      accepted = true;
+      // ws handles the TCP socket's errors from now on.
+      socket.removeListener('error', destroySocket);
+      accept(ws as Connection, site, client);
+    });
+    // ws calls back at once (no verifyClient, no async protocol choice): without the callback it
+    // refused the handshake or found the socket half-closed, and the address's count goes back down.
+    if (!accepted) release(group);
   };
   // Whatever a request carries, an exception here costs that one connection, never the process.
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroySocket);
     try {
       upgrade(request, socket, head);
     } catch (error) {
@@ -126,34 +145,38 @@ export function attachTransport(server: Server, options: TransportOptions): Tran
     }
   });
 
-  const accept = (ws: WebSocket, site: Site, client: ClientInfo) => {
-    guardSocket(ws, (error) => {
-      metrics.handlerErrors.inc({ where: 'socket' });
-      logger.error({ err: error, site: site.id }, 'socket listener failed');
-    });
-    const connection = new Connection(ws, site, client, deps);
+  function release(group: string) {
+    const left = (perAddress.get(group) ?? 1) - 1;
+    if (left > 0) perAddress.set(group, left);
+    else perAddress.delete(group);
+  }
+  // One function per event for all sockets, called with the socket as `this`: no closures per socket.
+  function failed(this: WebSocket, error: Error & { code?: string }) {
+    // Frame errors are the client's (ws has closed with 1009, 1002 or 1007 and a reason): counted, not logged.
+    if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') metrics.sessionsRejected.inc({ reason: 'too_big' });
+    else if (error.code?.startsWith('WS_ERR_')) metrics.sessionsRejected.inc({ reason: 'bad_message' });
+    else logger.warn({ err: error, site: (this as Connection).site.id }, 'socket error');
+  }
+  const accept = (connection: Connection, site: Site, client: ClientInfo) => {
+    connection.open(site, client, deps);
     connections.add(connection);
     metrics.openSockets.inc();
-    ws.on('close', () => {
-      connections.delete(connection);
-      metrics.openSockets.dec();
-    });
-    ws.on('error', (error: Error & { code?: string }) => {
-      // Frame errors are the client's (ws has closed with 1009, 1002 or 1007 and a reason): counted, not logged.
-      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') metrics.sessionsRejected.inc({ reason: 'too_big' });
-      else if (error.code?.startsWith('WS_ERR_')) metrics.sessionsRejected.inc({ reason: 'bad_message' });
-      else logger.warn({ err: error, site: site.id }, 'socket error');
-    });
+    connection.on('error', failed);
   };
 
+  let beatAt = performance.now();
   const heartbeat = setInterval(() => {
+    // A tick half an interval late means this process was stopped or blocked (SIGSTOP, a frozen VM, a
+    // long GC pause): pongs that came meanwhile may be unread yet, so sockets are judged at the next tick.
+    const late = performance.now() - beatAt > 1.5 * options.heartbeatIntervalMs;
+    beatAt = performance.now();
     for (const connection of connections) {
-      if (!connection.alive) {
-        connection.socket.terminate();
+      if (!connection.alive && !late) {
+        connection.terminate();
         continue;
       }
       connection.alive = false;
-      connection.socket.ping();
+      connection.ping();
     }
   }, options.heartbeatIntervalMs);
   heartbeat.unref();
@@ -167,11 +190,15 @@ export function attachTransport(server: Server, options: TransportOptions): Tran
       const open = [...connections];
       for (const connection of open) connection.close(code, reason);
       // A peer that does not answer the close handshake is cut off so shutdown stays bounded.
-      const cutOff = setTimeout(() => open.forEach((c) => c.socket.terminate()), 2_000);
-      await Promise.all(open.map((c) => new Promise<void>((resolve) => (c.socket.readyState === c.socket.CLOSED ? resolve() : c.socket.once('close', () => resolve())))));
+      const cutOff = setTimeout(() => open.forEach((c) => c.terminate()), 2_000);
+      await Promise.all(open.map((c) => new Promise<void>((resolve) => (c.readyState === c.CLOSED ? resolve() : c.once('close', () => resolve())))));
       clearTimeout(cutOff);
       // Their store writes are not awaited: leaves are skipped while draining, joins already sent end
       // with the store's close(), and a join still waiting for an unreachable Redis fails then.
     },
   };
+}
+
+function destroySocket(this: Duplex): void {
+  this.destroy();
 }

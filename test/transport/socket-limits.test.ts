@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import WebSocket, { WebSocketServer } from 'ws';
 import { CloseCode } from '../../src/protocol.js';
-import { fitCloseReason, guardSocket } from '../../src/transport/socket-guard.js';
+import { fitCloseReason, GuardedSocket } from '../../src/transport/socket-guard.js';
 import { startInProcess, type InProcess } from '../support/in-process.js';
 import { eventually, PageClient } from '../support/page-client.js';
 
@@ -79,7 +79,7 @@ describe('socket limits', () => {
   });
 });
 
-describe('guardSocket', () => {
+describe('GuardedSocket', () => {
   it('fits a close reason into 123 bytes at a character boundary', () => {
     assert.equal(fitCloseReason('short'), 'short');
     const cut = fitCloseReason('ệ'.repeat(100));
@@ -88,10 +88,14 @@ describe('guardSocket', () => {
 
   it("ends only the socket whose listener threw, reports it, and the server's process goes on", async () => {
     const server = createServer();
-    const wss = new WebSocketServer({ server });
     const failures: unknown[] = [];
+    class TestSocket extends GuardedSocket {
+      protected listenerFailed(error: unknown): void {
+        failures.push(error);
+      }
+    }
+    const wss = new WebSocketServer({ server, WebSocket: TestSocket });
     wss.on('connection', (ws) => {
-      guardSocket(ws, (error) => failures.push(error));
       ws.on('message', (data) => {
         if (data.toString() === 'boom') throw new Error('listener bug');
         ws.send('ok');

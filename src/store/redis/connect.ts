@@ -17,6 +17,25 @@ export interface ConnectionOptions {
 /** Reconnect attempts at most a second apart (ioredis: 5 s), so held hellos are welcomed soon after Redis is back. */
 const retryStrategy = (attempt: number) => Math.min(attempt * 100, 1_000);
 
+/**
+ * How a cluster command rides out a failover or a reshard instead of failing (ioredis's defaults give
+ * up after ~1 s, well inside a failover, and a lost leave leaves a ghost online). MOVED (the slot has a
+ * new master) and ASK (its key is mid-migration) are followed at once; TRYAGAIN (a script's keys are
+ * split by a migration), CLUSTERDOWN (a master failed, no replica promoted yet) and a dead master's
+ * closed connection are retried after a delay, re-reading the slot map. Every retry and redirection
+ * counts against maxRedirections, which bounds one command's wait: 20 s of TRYAGAIN, 40 s of
+ * CLUSTERDOWN, at least 20 s of a dead master (each try there costs a MOVED and a closed connection),
+ * enough for a failover with the default cluster-node-timeout of 15 s.
+ */
+const CLUSTER_RETRIES = {
+  maxRedirections: 200,
+  retryDelayOnMoved: 0,
+  retryDelayOnTryAgain: 100,
+  retryDelayOnClusterDown: 200,
+  retryDelayOnFailover: 200,
+  slotsRefreshTimeout: 2_000,
+} as const;
+
 export function connectRedis(target: RedisTarget, { name, autoPipelining }: ConnectionOptions): RedisClient {
   // null: a command waits for the connection to come back (ioredis re-sends what was in flight).
   const common = { connectionName: name, maxRetriesPerRequest: null } satisfies RedisOptions;
@@ -26,7 +45,12 @@ export function connectRedis(target: RedisTarget, { name, autoPipelining }: Conn
     case 'cluster':
       return new Cluster(target.nodes.map(({ host, port }) => ({ host, port })), {
         lazyConnect: true,
-        enableAutoPipelining: autoPipelining,
+        // Never auto-pipelined: ioredis retries a cluster pipeline only as a whole (all its commands
+        // failed alike, none wrote), and a retried pipeline's scripts lose their NOSCRIPT fallback. Under
+        // a failover either way a leave failed for good and its page stayed online (cluster-failover.test.ts).
+        enableAutoPipelining: false,
+        clusterRetryStrategy: retryStrategy,
+        ...CLUSTER_RETRIES,
         redisOptions: { ...common, password: target.password },
       });
     case 'sentinel':

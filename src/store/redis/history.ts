@@ -1,41 +1,62 @@
-// The Redis store's history series: which buckets the scripts record into (lua/includes/history.lua),
-// and the reads and imports of whole ranges, each one script.
+// The Redis store's history series: where the scripts record (lua/includes/history.lua), the rollup
+// of pending minutes into their buckets, and the reads and imports of whole ranges, each one script.
 import { DEFAULT_HISTORY_RETENTION, type HistoryPeriod, type HistoryPoint, type HistoryRetention, type ImportedCounts, type Periods } from '../store.js';
 import { check } from './join-input.js';
 import type { SiteKeys } from './keys.js';
 import type { HistoryTarget, Scripts } from './scripts.js';
 
 const DAY_SECONDS = 86_400;
-/** Names the hashes of a script that records no history: they are not touched. */
-const NO_HISTORY = { minute: '1970-01-01T00:00+00:00', hour: '1970-01-01T00+00:00', day: '1970-01-01', month: '1970-01' };
+const PERIODS = ['minute', 'hour', 'day', 'month'] as const;
 
-/** The current buckets of `periods` (none: undefined), with the TTLs a new minutes or hours hash gets. */
-export function historyTarget(keys: SiteKeys, periods: Periods | undefined, retention: HistoryRetention = DEFAULT_HISTORY_RETENTION): HistoryTarget {
-  const p = periods ?? NO_HISTORY;
-  const buckets = (['minute', 'hour', 'day', 'month'] as const).map((period) => keys.historyOf(period, p[period]));
-  return {
-    keys: buckets.map((bucket) => bucket.hash),
-    // A minutes hash is made in its hour, an hours hash on its day: each lives its retention (and a day) after.
-    args: periods === undefined
-      ? ['', '', '', '', 0, 0]
-      : [...buckets.map((bucket) => bucket.field), (retention.minuteDays + 1) * DAY_SECONDS, (retention.hourDays + 1) * DAY_SECONDS],
-  };
+/** Where the scripts record history at `periods` (none: undefined, nothing recorded). */
+export function historyTarget(keys: SiteKeys, periods: Periods | undefined): HistoryTarget {
+  if (periods === undefined) return { keys: [keys.historyPending], args: [''] };
+  keys.historyOf('minute', periods.minute); // a bad bucket key is refused before any script runs
+  return { keys: [keys.historyPending], args: [periods.minute] };
 }
 
-const counted = (part: string | undefined) => (part ? Number(part) : 0);
+/** The minute, hour, day and month buckets a minute falls in (keys of src/audience/calendar-buckets.ts). */
+function bucketsOfMinute(minute: string): Record<HistoryPeriod, string> {
+  return { minute, hour: minute.slice(0, 13) + minute.slice(16), day: minute.slice(0, 10), month: minute.slice(0, 7) };
+}
 
-function point(period: HistoryPeriod, value: string | null): HistoryPoint {
-  const [pageviews, visits, online, guests, members, bots, at, imported] = (value ?? '').split(' ');
-  const figures = {
-    pageviews: counted(pageviews),
-    visits: counted(visits),
-    peak: { online: counted(online), guests: counted(guests), members: counted(members), bots: counted(bots) },
-  };
+/** A bucket's or pending minute's value as parts: counts and figures as numbers, then peak time and imported flag. */
+type Parts = [number, number, number, number, number, number, string, string];
+
+function parts(value: string | null | undefined): Parts {
+  const b: Parts = [0, 0, 0, 0, 0, 0, '-', '0'];
+  (value ?? '').split(' ').filter(Boolean).slice(0, 8).forEach((part, i) => (b[i] = i < 6 ? Number(part) : part));
+  return b;
+}
+
+/** Adds a pending minute into a bucket as rollup-n.lua does. */
+function addPending(b: Parts, p: Parts): void {
+  b[0] += p[0];
+  b[1] += p[1];
+  for (let f = 2; f < 6; f++) {
+    if (p[f]! > b[f]!) {
+      b[f] = p[f]!;
+      if (f === 2) b[6] = p[6];
+    }
+  }
+}
+
+function point(period: HistoryPeriod, [pageviews, visits, online, guests, members, bots, at, imported]: Parts): HistoryPoint {
+  const figures = { pageviews, visits, peak: { online, guests, members, bots } };
   if (period === 'minute' || period === 'hour') return figures;
-  return { ...figures, peakAt: at === undefined || at === '-' ? null : Number(at), imported: imported === '1' };
+  return { ...figures, peakAt: at === '-' ? null : Number(at), imported: imported === '1' };
 }
 
-/** One point per bucket key, in order; zeros for buckets never written. */
+/** Pending minutes from a flat HGETALL reply, oldest first record first. */
+function pendingMinutes(flat: readonly string[]): { minute: string; value: Parts }[] {
+  const entries: { minute: string; value: Parts; since: number }[] = [];
+  for (let i = 0; i < flat.length; i += 2) {
+    entries.push({ minute: flat[i]!, value: parts(flat[i + 1]), since: Number(flat[i + 1]!.split(' ')[7]) });
+  }
+  return entries.sort((a, b) => a.since - b.since);
+}
+
+/** One point per bucket key, in order; zeros for buckets never written; minutes not yet rolled up included. */
 export async function readHistory(scripts: Scripts, keys: SiteKeys, period: HistoryPeriod, buckets: readonly string[]): Promise<HistoryPoint[]> {
   check(Array.isArray(buckets), 'keys: expected bucket keys');
   const places = buckets.map((bucket) => keys.historyOf(period, bucket));
@@ -46,16 +67,40 @@ export async function readHistory(scripts: Scripts, keys: SiteKeys, period: Hist
     fields.push(field);
   }
   if (buckets.length === 0) return [];
-  const values = await scripts.history(hashes);
+  const { values, pending } = await scripts.history(keys.historyPending, hashes);
   // The reply follows the hashes' order; put each value back at its bucket.
   const byPlace = new Map<string, string | null>();
   let i = 0;
   for (const [hash, fields] of hashes) for (const field of fields) byPlace.set(`${hash} ${field}`, values[i++] ?? null);
-  return places.map(({ hash, field }) => point(period, byPlace.get(`${hash} ${field}`) ?? null));
+  const byBucket = new Map(buckets.map((bucket, j) => [bucket, parts(byPlace.get(`${places[j]!.hash} ${places[j]!.field}`))]));
+  for (const { minute, value } of pendingMinutes(pending)) {
+    const bucket = byBucket.get(bucketsOfMinute(minute)[period]);
+    if (bucket !== undefined) addPending(bucket, value);
+  }
+  return buckets.map((bucket) => point(period, byBucket.get(bucket)!));
+}
+
+/** Adds pending minutes into their buckets (lua/rollup-n.lua), in one script; a minute rolled up already is skipped. */
+export async function rollUp(scripts: Scripts, keys: SiteKeys, minutes: readonly string[], retention: HistoryRetention = DEFAULT_HISTORY_RETENTION): Promise<void> {
+  if (minutes.length === 0) return;
+  const hashes: string[] = [];
+  const args: (string | number)[] = [];
+  for (const minute of minutes) {
+    args.push(minute);
+    const buckets = bucketsOfMinute(minute);
+    for (const period of PERIODS) {
+      const { hash, field } = keys.historyOf(period, buckets[period]);
+      let index = hashes.indexOf(hash);
+      if (index < 0) index = hashes.push(hash) - 1;
+      args.push(index + 2, field);
+    }
+  }
+  // A minutes hash is made in its hour, an hours hash on its day: each lives its retention (and a day) after.
+  await scripts.rollUp(keys.historyPending, hashes, [(retention.minuteDays + 1) * DAY_SECONDS, (retention.hourDays + 1) * DAY_SECONDS], args);
 }
 
 /** Sets imported days' or months' counts in one script. */
-export async function importHistory(scripts: Scripts, keys: SiteKeys, period: 'day' | 'month', rows: readonly ImportedCounts[]): Promise<void> {
+export async function importHistory(scripts: Scripts, keys: SiteKeys, period: 'day' | 'month', rows: readonly ImportedCounts[], retention?: HistoryRetention): Promise<void> {
   check(period === 'day' || period === 'month', 'period: expected day or month');
   check(Array.isArray(rows), 'rows: expected imported counts');
   const hashes: string[] = [];
@@ -72,5 +117,9 @@ export async function importHistory(scripts: Scripts, keys: SiteKeys, period: 'd
     if (index < 0) index = hashes.push(hash) - 1;
     args.push(index + 1, field, row.visits, row.pageviews);
   }
-  if (rows.length > 0) await scripts.importHistory(hashes, args);
+  if (rows.length === 0) return;
+  // An import sets its days and months: what is pending for them goes in first, so it is not added on top later.
+  const { pending } = await scripts.history(keys.historyPending, new Map());
+  await rollUp(scripts, keys, pendingMinutes(pending).map(({ minute }) => minute), retention);
+  await scripts.importHistory(hashes, args);
 }

@@ -43,7 +43,7 @@ export interface SiteKeys {
   readonly memberVisitors: string;
   /** HASH g/m/b -> distinct identities online. */
   readonly online: string;
-  /** ZSET psid -> +inf while open, leave time after. */
+  /** ZSET psid -> leave time, of page sessions that closed (an open one is in holder): a return within the visit window resumes. */
   readonly seen: string;
   /** ZSET identity tag -> time of last activity. */
   readonly last: string;
@@ -51,6 +51,8 @@ export interface SiteKeys {
   readonly tot: string;
   /** HASH {online, at}. */
   readonly peak: string;
+  /** STRING a random id, set once and kept for ever: gone after a reconnect means Redis lost the site's data. */
+  readonly marker: string;
   /** The live pages' keys, in the order the scripts take them (lua/includes/pages.lua describes each). */
   readonly livePages: readonly [pages: string, meta: string, sources: string, readers: string, engagedBy: string, live: string, referrers: string];
   /** HASH psid -> identity tag: the page sessions one instance joined (an index for its reap; `holder` decides). */
@@ -70,6 +72,9 @@ export interface SiteKeys {
    * day in that of its year, a month in that of all months, both kept for ever (field: the bucket key).
    * Small hashes, so Redis keeps the fine ones compact (listpack). */
   historyOf(period: BucketPeriod, bucket: string): HistoryField;
+  /** HASH minute bucket key -> figures recorded in that minute and not yet added to its buckets
+   * (lua/includes/history.lua): the scripts of pageviews and presence write only here. */
+  readonly historyPending: string;
 }
 
 export interface HistoryField {
@@ -102,6 +107,7 @@ export class Keys {
       last: `${base}last`,
       tot: `${base}tot`,
       peak: `${base}peak`,
+      marker: `${base}marker`,
       livePages: [`${base}pages`, `${base}pmeta`, `${base}psrc`, `${base}preaders`, `${base}ewho`, `${base}live`, `${base}refs`],
       sess: (instanceId) => `${base}sess:${checked('instance id', instanceId, SAFE_PART)}`,
       day: (day) => `${base}day:${checked('day', day, DAY)}`,
@@ -109,6 +115,7 @@ export class Keys {
       dayPages: (day) => `${base}dpages:${checked('day', day, DAY)}`,
       dayPageInfo: (day) => `${base}dpinfo:${checked('day', day, DAY)}`,
       salt: (day) => `${base}salt:${checked('day', day, DAY)}`,
+      historyPending: `${base}hpend`,
       historyOf: (period, bucket) => {
         if (!Object.hasOwn(BUCKET, period)) throw new KeyError(`period: expected minute, hour, day or month, got ${JSON.stringify(period)}`);
         checked(`${period} bucket`, bucket, BUCKET[period]);

@@ -16,13 +16,14 @@ import { randomBytes } from 'node:crypto';
 import { v4 as uuidv4 } from 'uuid';
 import { ChangeListeners } from '../change-listeners.js';
 import type { DayPage, EngagementReport, HistoryPeriod, HistoryPoint, ImportedCounts, JoinInput, JoinResult, LiveFigures, Periods } from '../store.js';
-import type { StartingTotals, Store, StoreCounts, StoreLogger, StoreOptions } from '../store.js';
-import { historyTarget, importHistory, readHistory } from './history.js';
+import type { Durability, StartingTotals, Store, StoreCounts, StoreLogger, StoreOptions } from '../store.js';
+import { historyTarget, importHistory, readHistory, rollUp } from './history.js';
 import { answerWithin, checkReady, connectRedis, type RedisClient, type RedisTarget } from './connect.js';
 import { Keys, type SiteKeys } from './keys.js';
 import { check, checkedJoin, checkReport } from './join-input.js';
 import { LivePagesReader, pageLimits } from './live-pages.js';
-import { ChangePublisher, changeFrom, movedFrom } from './notices.js';
+import { ChangePublisher, changeFrom, movedFrom, NoticeSubscriber } from './notices.js';
+import { PersistenceWatch } from './persistence.js';
 import { type HistoryTarget, type JoinPage, Scripts } from './scripts.js';
 import { countsFrom, totalFields } from './totals.js';
 
@@ -59,9 +60,13 @@ export class RedisStore implements Store {
   /** Identifies this process's presence entries and its `sess:<id>` hashes. */
   readonly instanceId = uuidv4();
   private readonly client: RedisClient;
+  /** Reads and pings: on the command connection they would queue behind a burst of joins or leaves
+   * (thousands of closes at once) and miss their answer deadline while Redis is healthy. */
+  private readonly reader: RedisClient;
   private readonly subscriber: RedisClient;
   private readonly keys: Keys;
   private readonly scripts: Scripts;
+  private readonly readScripts: Scripts;
   private readonly livePages: LivePagesReader;
   private readonly logger: StoreLogger;
   /** The page sessions this instance holds, per site: what it re-joins if it was reaped. */
@@ -72,41 +77,48 @@ export class RedisStore implements Store {
   private readonly listeners: ChangeListeners;
   private readonly replacedListeners: ((site: string, psid: string) => void)[] = [];
   private readonly publisher: ChangePublisher;
+  private readonly notices: NoticeSubscriber;
+  private readonly persistence: PersistenceWatch;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private pendingJoins = 0;
-  /** When the command connection last became ready (store clock). */
+  /** When the command connection last became ready (monotonic: a clock stepped back must not delay reaping). */
   private readySince = Number.POSITIVE_INFINITY;
   private beating: Promise<void> = Promise.resolve();
   private closing: Promise<void> | undefined;
-  /** Rejected by close(): joins and leaves still waiting for Redis then fail instead of hanging. */
-  private readonly closed: Promise<never>;
-  private fail!: (error: Error) => void;
+  /** Rejecters of the joins, leaves and engages waiting for Redis: close() fails them instead of leaving them hanging. */
+  private readonly waiting = new Set<(error: Error) => void>();
+  private closedError: Error | undefined;
 
   constructor(private readonly options: RedisStoreOptions) {
     this.keys = new Keys(options.keyPrefix);
-    this.closed = new Promise<never>((_, reject) => (this.fail = reject));
-    this.closed.catch(() => {});
     this.logger = options.logger ?? { warn: ({ err }: { err?: unknown }, msg) => process.emitWarning(`${msg}: ${String(err)}`) };
     this.listeners = new ChangeListeners(this.logger);
     // Auto-pipelining batches the commands of one event-loop turn (heartbeats of all sites,
     // concurrent joins) into one write.
     this.client = connectRedis(options.redis, { name: `headcount:${this.instanceId}`, autoPipelining: true });
-    // A subscribed connection can run nothing but (un)subscribe commands, hence a second one.
+    this.reader = connectRedis(options.redis, { name: `headcount:read:${this.instanceId}`, autoPipelining: true });
     this.subscriber = connectRedis(options.redis, { name: `headcount:sub:${this.instanceId}`, autoPipelining: false });
-    for (const connection of [this.client, this.subscriber]) connection.on('error', this.warn('redis connection error'));
-    this.client.on('ready', () => (this.readySince = options.clock()));
-    this.subscriber.on('message', (channel: string, message: string) => (channel === this.keys.replaced ? this.movedAway(message) : this.received(message)));
-    this.scripts = new Scripts(this.client, pageLimits(options.maxLivePages));
-    this.livePages = new LivePagesReader(this.client, this.scripts);
+    for (const connection of [this.client, this.reader, this.subscriber]) connection.on('error', this.warn('redis connection error'));
+    this.client.on('ready', () => (this.readySince = performance.now()));
+    this.notices = new NoticeSubscriber(this.subscriber, this.keys, {
+      changed: (message) => this.received(message),
+      moved: (message) => this.movedAway(message),
+      // Change notices published while the subscriber was away are lost: every site may have changed.
+      resubscribed: () => this.activeSites().forEach((site) => this.notify(site)),
+      onError: this.warn('subscribing to change notices again failed'),
+    });
+    const limits = pageLimits(options.maxLivePages);
+    this.scripts = new Scripts(this.client, limits);
+    this.readScripts = new Scripts(this.reader, limits);
+    this.livePages = new LivePagesReader(this.reader, this.readScripts);
     this.publisher = new ChangePublisher(this.client, this.keys.changes, this.instanceId, this.warn('publishing a change failed'));
+    this.persistence = new PersistenceWatch(this.client, options.sites, (site) => this.keys.site(site).marker, this.logger);
   }
 
   /** Connects, registers presence in the configured sites and starts the heartbeat. */
   async start(): Promise<void> {
-    await Promise.all([this.client.connect(), this.subscriber.connect()]);
-    await this.subscriber.subscribe(this.keys.changes, this.keys.replaced);
-    // Change notices published while the subscriber was away are lost: assume every site changed.
-    this.subscriber.on('ready', () => this.activeSites().forEach((site) => this.notify(site)));
+    await Promise.all([this.client.connect(), this.reader.connect(), this.notices.start()]);
+    await this.persistence.start();
     await this.heartbeat();
     this.scheduleHeartbeat();
   }
@@ -114,7 +126,7 @@ export class RedisStore implements Store {
   async join(input: JoinInput): Promise<JoinResult> {
     const { tag, page } = checkedJoin(input);
     const keys = this.keys.site(input.site);
-    const history = historyTarget(keys, input.periods, this.options.historyRetention);
+    const history = historyTarget(keys, input.periods);
     const claim = ++this.lastClaim;
     const claims = this.claimsIn(input.site);
     const reply = await this.whenRedisAnswers(() => {
@@ -147,7 +159,7 @@ export class RedisStore implements Store {
     this.claims.get(site)?.delete(psid);
     const engaged = report === undefined ? undefined : { day: report.periods.day, ms: report.engagedMs };
     const ended = this.scripts.leave(keys, this.instanceId, psid, now, this.historyAt(site, keys, now), engaged);
-    if (await Promise.race([this.closed, ended])) this.changed(site);
+    if (await this.untilClosed(ended)) this.changed(site);
   }
 
   async engage(site: string, psid: string, now: number, report: EngagementReport): Promise<void> {
@@ -160,7 +172,7 @@ export class RedisStore implements Store {
     // A resync re-joins the session as it is now.
     if (held?.page !== undefined) sessions!.set(psid, { ...held, page: { ...held.page, engaged: report.engaged } });
     const changed = this.scripts.engage(keys, this.instanceId, psid, report.engaged, report.periods.day, report.engagedMs);
-    if (await Promise.race([this.closed, changed])) this.changed(site);
+    if (await this.untilClosed(changed)) this.changed(site);
   }
 
   async live(site: string, limit: number): Promise<LiveFigures> {
@@ -177,20 +189,20 @@ export class RedisStore implements Store {
 
   async read(site: string, periods: Periods): Promise<StoreCounts> {
     const keys = this.keys.site(site);
-    checkReady(this.client);
-    return countsFrom(await answerWithin(this.scripts.read(keys, periods), 'a read'));
+    checkReady(this.reader);
+    return countsFrom(await answerWithin(this.readScripts.read(keys, periods), 'a read'));
   }
 
   async history(site: string, period: HistoryPeriod, keys: readonly string[]): Promise<HistoryPoint[]> {
     const siteKeys = this.keys.site(site);
-    checkReady(this.client);
-    return answerWithin(readHistory(this.scripts, siteKeys, period, keys), 'a history read');
+    checkReady(this.reader);
+    return answerWithin(readHistory(this.readScripts, siteKeys, period, keys), 'a history read');
   }
 
   async importHistory(site: string, period: 'day' | 'month', rows: readonly ImportedCounts[]): Promise<void> {
     const keys = this.keys.site(site);
     checkReady(this.client);
-    await importHistory(this.scripts, keys, period, rows);
+    await importHistory(this.scripts, keys, period, rows, this.options.historyRetention);
     this.changed(site);
   }
 
@@ -214,8 +226,10 @@ export class RedisStore implements Store {
   }
 
   async ping(): Promise<void> {
+    // Joins and leaves go over the command connection: ready means both are up.
     checkReady(this.client);
-    await answerWithin(this.client.ping(), 'PING');
+    checkReady(this.reader);
+    await answerWithin(this.reader.ping(), 'PING');
   }
 
   onChange(listener: (site: string) => void): void {
@@ -224,6 +238,10 @@ export class RedisStore implements Store {
 
   onReplaced(listener: (site: string, psid: string) => void): void {
     this.replacedListeners.push(listener);
+  }
+
+  durability(): Durability {
+    return this.persistence.durability();
   }
 
   close(): Promise<void> {
@@ -247,8 +265,10 @@ export class RedisStore implements Store {
       clearTimeout(timer);
     }
     // disconnect() after QUIT too: only it stops ioredis's Sentinel failover watchers.
-    for (const connection of [this.client, this.subscriber]) connection.disconnect();
-    this.fail(new Error('the store was closed before Redis answered'));
+    for (const connection of [this.client, this.reader, this.subscriber]) connection.disconnect();
+    this.closedError = new Error('the store was closed before Redis answered');
+    for (const reject of this.waiting) reject(this.closedError);
+    this.waiting.clear();
   }
 
   /** Ends this instance's page sessions, tells the other instances, and says goodbye to Redis. */
@@ -263,7 +283,7 @@ export class RedisStore implements Store {
     }));
     const changed = new Set([...unpublished, ...sites.filter((_, i) => ended[i]! > 0)]);
     await Promise.all([...changed].map((site) => this.publisher.publish(site)));
-    await Promise.all([this.client.quit(), this.subscriber.quit()]);
+    await Promise.all([this.client.quit(), this.reader.quit(), this.subscriber.quit()]);
   }
 
   /** Runs a command that may wait for Redis, at most maxPendingJoins at once; fails when the store closes. */
@@ -273,10 +293,33 @@ export class RedisStore implements Store {
     if (this.pendingJoins >= limit) throw new Error(`${limit} page sessions are already waiting for Redis`);
     this.pendingJoins++;
     try {
-      return await Promise.race([this.closed, command()]);
+      return await this.untilClosed(command());
     } finally {
       this.pendingJoins--;
     }
+  }
+
+  /** `work`'s outcome, or a failure once the store is closed. Not a race with one pending promise shared
+   * by all calls: each race would leave a reaction on it until close, a leak per pageview. */
+  private untilClosed<T>(work: Promise<T>): Promise<T> {
+    const closedError = this.closedError;
+    if (closedError !== undefined) {
+      work.catch(() => {});
+      return Promise.reject(closedError);
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.add(reject);
+      work.then(
+        (value) => {
+          this.waiting.delete(reject);
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.waiting.delete(reject);
+          reject(error);
+        },
+      );
+    });
   }
 
   private sessions(site: string): Map<string, Held> {
@@ -312,11 +355,16 @@ export class RedisStore implements Store {
     await Promise.all(this.activeSites().map(async (site) => {
       const keys = this.keys.site(site);
       const history = this.historyAt(site, keys, now);
-      const { missing, dead } = await this.scripts.heartbeat(keys, this.instanceId, this.options.presenceTtlMs, now, now - this.options.visitWindowMs, history);
+      const { missing, dead, pendingMinutes } = await this.scripts.heartbeat(keys, this.instanceId, this.options.presenceTtlMs, now, now - this.options.visitWindowMs, history);
       if (missing && (this.held.get(site)?.size ?? 0) > 0) await this.resync(site, now);
+      // A failed rollup is retried by the next heartbeat: the minutes stay pending, and are read as such.
+      await rollUp(this.scripts, keys, pendingMinutes, this.options.historyRetention).catch(this.warn('rolling up history failed'));
+      // A notice may be lost without the subscriber noticing (a Cluster failover, a publish that
+      // failed): local widgets re-read every heartbeat, and get a push only if a figure differs.
+      this.notify(site);
       // After Redis was away, every instance's presence may look expired: reap only once all of them
       // had a presence TTL to heartbeat again.
-      if (now - this.readySince < this.options.presenceTtlMs) return;
+      if (performance.now() - this.readySince < this.options.presenceTtlMs) return;
       let ended = 0;
       // The reap checks the expiry again: an instance that heartbeated since the listing stays.
       for (const id of dead) ended += await this.scripts.reap(keys, id, now, true, history);
@@ -377,7 +425,7 @@ export class RedisStore implements Store {
 
   /** The history buckets of `now`, where scripts record the figures online; none without options.periodsAt. */
   private historyAt(site: string, keys: SiteKeys, now: number): HistoryTarget {
-    return historyTarget(keys, this.options.periodsAt?.(site, now), this.options.historyRetention);
+    return historyTarget(keys, this.options.periodsAt?.(site, now));
   }
 
   private warn(msg: string): (err: unknown) => void {

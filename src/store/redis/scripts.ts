@@ -9,8 +9,10 @@ import { PERIOD_TTL_SECONDS, type SiteKeys } from './keys.js';
 import { pageLimits } from './live-pages.js';
 
 /** Bump when a script's KEYS/ARGV layout changes, so a client never pairs old code with new Lua. */
-const VERSION = 4;
+const VERSION = 5;
 const DEAD_PER_HEARTBEAT = 64;
+/** A minute first recorded this long ago is over, even by a clock a minute behind: the heartbeat lists it for rollup. */
+const ROLL_UP_AFTER_MS = 120_000;
 const LUA_DIR = new URL('./lua/', import.meta.url);
 /** Names the day keys of a leave with no engaged time to add: they are not touched. */
 const NO_REPORT_DAY = '1970-01-01';
@@ -24,12 +26,13 @@ function source(file: string): string {
 
 // "-n": the script takes any number of keys, counted in its call.
 const FILES = {
-  join: 'join-25.lua',
-  leave: 'leave-21.lua',
+  join: 'join-22.lua',
+  leave: 'leave-18.lua',
   engage: 'engage-10.lua',
-  reap: 'reap-20.lua',
+  reap: 'reap-17.lua',
   forget: 'forget-2.lua',
-  heartbeat: 'heartbeat-8.lua',
+  heartbeat: 'heartbeat-5.lua',
+  rollUp: 'rollup-n.lua',
   read: 'read-6.lua',
   live: 'live-5.lua',
   dayPages: 'day-pages-2.lua',
@@ -64,12 +67,18 @@ export interface JoinCall {
   readonly history: HistoryTarget;
 }
 
-/** The history buckets a script records into, as lua/includes/history.lua takes them (history.ts historyTarget). */
+/** Where a script records history, as lua/includes/history.lua takes it (history.ts historyTarget). */
 export interface HistoryTarget {
-  /** Minutes, hours, days and months hash. */
+  /** The site's pending minutes hash. */
   readonly keys: readonly string[];
-  /** Minute, hour, day and month field ("" for none: nothing recorded), minutes and hours hash TTL (s). */
-  readonly args: readonly (string | number)[];
+  /** The minute's bucket key ("" for none: nothing recorded). */
+  readonly args: readonly string[];
+}
+
+/** The reply of history-n.lua: each bucket's value, then the pending minutes, flat (key, figures, ...). */
+export interface HistoryReply {
+  readonly values: (string | null)[];
+  readonly pending: string[];
 }
 
 export interface JoinPage {
@@ -83,7 +92,7 @@ export interface JoinPage {
   readonly engaged: boolean;
 }
 
-/** The live pages' bounds and the names past them, as join-21.lua takes them. */
+/** The live pages' bounds and the names past them, as join-22.lua takes them. */
 export interface PageLimits {
   readonly maxLivePages: number;
   readonly maxReferrers: number;
@@ -107,7 +116,7 @@ export interface JoinReply {
   readonly elsewhere: boolean;
 }
 
-/** The notice join-21.lua publishes when a page session moves away from instance `from`. */
+/** The notice join-22.lua publishes when a page session moves away from instance `from`. */
 export interface ReplacedNotice {
   readonly site: string;
   readonly psid: string;
@@ -118,6 +127,8 @@ export interface ReplacedNotice {
 export interface HeartbeatReply {
   readonly missing: boolean;
   readonly dead: readonly string[];
+  /** Minute bucket keys whose pending history is due for rollUp, oldest first. */
+  readonly pendingMinutes: readonly string[];
 }
 
 export class Scripts {
@@ -192,11 +203,11 @@ export class Scripts {
 
   /** `visitCutoff`: now - the visit window; closed page sessions and identities older than it are dropped. */
   async heartbeat(keys: SiteKeys, instanceId: string, presenceTtlMs: number, now: number, visitCutoff: number, history: HistoryTarget): Promise<HeartbeatReply> {
-    const [missing, ...dead] = (await this.commands.heartbeat(
+    const [missing, dead, pendingMinutes] = (await this.commands.heartbeat(
       keys.inst, keys.seen, keys.last, keys.online, ...history.keys,
-      instanceId, presenceTtlMs, DEAD_PER_HEARTBEAT, visitCutoff, ...history.args, now,
-    )) as [number, ...string[]];
-    return { missing: missing === 1, dead };
+      instanceId, presenceTtlMs, DEAD_PER_HEARTBEAT, visitCutoff, ...history.args, now, ROLL_UP_AFTER_MS,
+    )) as [number, string[], string[]];
+    return { missing: missing === 1, dead, pendingMinutes };
   }
 
   /** Flat HMGET values in the order read-6.lua documents; null for a missing field. */
@@ -206,10 +217,16 @@ export class Scripts {
     )) as (string | null)[];
   }
 
-  /** Each bucket's value (lua/includes/history.lua), null for none; `hashes`: each hash with its fields. */
-  async history(hashes: ReadonlyMap<string, readonly string[]>): Promise<(string | null)[]> {
+  /** Each bucket's value (lua/includes/history.lua), null for none, and the pending minutes; `hashes`: each hash with its fields. */
+  async history(pending: string, hashes: ReadonlyMap<string, readonly string[]>): Promise<HistoryReply> {
     const fields = [...hashes.values()];
-    return (await this.commands.history(hashes.size, ...hashes.keys(), ...fields.map((f) => f.length), ...fields.flat())) as (string | null)[];
+    const [values, flat] = (await this.commands.history(hashes.size + 1, pending, ...hashes.keys(), ...fields.map((f) => f.length), ...fields.flat())) as [(string | null)[], string[]];
+    return { values, pending: flat };
+  }
+
+  /** `minutes`: nine arguments a minute, as rollup-n.lua takes them, with `hashes` their KEYS after the pending hash. */
+  async rollUp(pending: string, hashes: readonly string[], ttls: readonly [minutes: number, hours: number], minutes: readonly (string | number)[]): Promise<number> {
+    return (await this.commands.rollUp(hashes.length + 1, pending, ...hashes, ...ttls, ...minutes)) as number;
   }
 
   /** `rows`: per bucket its hash's index in `hashes`, field, visits, pageviews, as import-history-n.lua takes them. */

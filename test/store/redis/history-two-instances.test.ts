@@ -11,7 +11,7 @@ import { periodsAt } from '../../../src/calendar.js';
 import { createRedisStore, type RedisStore } from '../../../src/store/redis/redis-store.js';
 import type { HistoryPoint, JoinInput, JoinResult } from '../../../src/store/store.js';
 import { seededRandom } from '../../support/random.js';
-import { type RedisServer, startRedisServer } from '../../support/redis-server.js';
+import { PERSISTENT, type RedisServer, startRedisServer } from '../../support/redis-server.js';
 import { READING, SITE, storeOptions, WINDOW } from './harness.js';
 
 const ZONE = 'America/New_York';
@@ -55,7 +55,7 @@ describe('redis store history on two instances sharing Redis', { timeout: 60_000
   });
 
   it('counts per minute, hour, day and month what the joins counted, through midnights and a DST end, read alike from both', async () => {
-    server = await startRedisServer();
+    server = await startRedisServer(PERSISTENT);
     let now = START;
     const warnings: string[] = [];
     const options = storeOptions(server, {

@@ -8,7 +8,7 @@ import { periodsAt } from '../../../src/calendar.js';
 import { createRedisStore, type RedisStore, type RedisStoreOptions } from '../../../src/store/redis/redis-store.js';
 import type { HistoryPeak, HistoryPoint, JoinInput, Kind } from '../../../src/store/store.js';
 import { type RedisServer, startRedisServer } from '../../support/redis-server.js';
-import { adminClient, allKeys, READING, SITE, startCrashingInstance, storeOptions, waitFor } from './harness.js';
+import { adminClient, allKeys, PREFIX, READING, SITE, startCrashingInstance, storeOptions, waitFor } from './harness.js';
 
 const ZONE = 'Asia/Ho_Chi_Minh';
 /** 09:41:05 +07:00: a test's few seconds stay inside one local minute. */
@@ -86,6 +86,31 @@ describe('redis store history', { timeout: 20_000 }, () => {
     await waitFor('a heartbeat in the later minute', async () => (await pointsAt(store, later))[0]!.peak.online === 1);
     assert.deepEqual((await pointsAt(store, later))[0], { pageviews: 0, visits: 0, peak: peak(1, 1, 0, 0) });
     assert.deepEqual((await pointsAt(store, T + 60_000))[0], { pageviews: 0, visits: 0, peak: peak(0, 0, 0, 0) }, 'no sample fell in it');
+  });
+
+  it('rolls a minute over into its minute, hour, day and month once, reading alike before and after, and adds a late record on top', async () => {
+    await start();
+    const [a, b] = [await open({ presenceTtlMs: 300 }), await open({ presenceTtlMs: 300 })];
+    await a.join(input('visitor-a'));
+    await b.join(input('visitor-b'));
+    const admin = adminClient(server);
+    const pending = `${PREFIX}:{${SITE}}:hpend`;
+    const minute = bucketKey(T, ZONE, 'minute');
+    assert.equal(await admin.hexists(pending, minute), 1, 'pending while its minute runs');
+    const before = await pointsAt(a, T);
+    const want = { pageviews: 2, visits: 2, peak: peak(2, 2, 0, 0) };
+    assert.deepEqual(before, [want, want, want, want]);
+    skip = 3 * 60_000; // the heartbeats of both instances now find the minute over
+    await waitFor('the minute to be rolled up', async () => (await admin.hexists(pending, minute)) === 0);
+    assert.deepEqual(await pointsAt(a, T), before, 'the same once rolled up by either of two instances');
+    assert.deepEqual(await pointsAt(b, T), before);
+    // A join by a clock still in that minute records after the rollup: it is added on top.
+    await a.join(input('visitor-c', 'guest', T + 1_000));
+    const late = await pointsAt(b, T);
+    assert.deepEqual(late.map((point) => point.pageviews), [3, 3, 3, 3]);
+    await waitFor('the late record to be rolled up', async () => (await admin.hexists(pending, minute)) === 0);
+    assert.deepEqual(await pointsAt(a, T), late);
+    admin.disconnect();
   });
 
   it('keeps a minute\'s and a day\'s figures when an instance is killed -9 in the middle of it', async () => {

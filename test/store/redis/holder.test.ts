@@ -11,7 +11,7 @@ import { historyTarget } from '../../../src/store/redis/history.js';
 import { Scripts } from '../../../src/store/redis/scripts.js';
 import type { JoinInput } from '../../../src/store/store.js';
 import { startRedisProxy } from '../../support/redis-proxy.js';
-import { type RedisServer, startRedisServer } from '../../support/redis-server.js';
+import { PERSISTENT, type RedisServer, startRedisServer } from '../../support/redis-server.js';
 import { adminClient, READING, DAY, PREFIX, SITE, startCrashingInstance, storeOptions, waitFor, WINDOW } from './harness.js';
 
 const MINUTE = 60_000;
@@ -42,7 +42,7 @@ describe('redis store: one holder per page session', { timeout: 20_000 }, () => 
   };
 
   beforeEach(async () => {
-    server = await startRedisServer();
+    server = await startRedisServer(PERSISTENT);
     admin = adminClient(server);
     stores = [];
     warnings = [];

@@ -10,12 +10,12 @@ import { historyTarget } from '../../../src/store/redis/history.js';
 import { Scripts } from '../../../src/store/redis/scripts.js';
 import type { JoinInput } from '../../../src/store/store.js';
 import { startRedisProxy } from '../../support/redis-proxy.js';
-import { type RedisServer, startRedisServer } from '../../support/redis-server.js';
+import { PERSISTENT, type RedisServer, startRedisServer } from '../../support/redis-server.js';
 import { storeContract } from '../contract.js';
 import { adminClient, READING, allKeys, DAY, PREFIX, SITE, startCrashingInstance, storeOptions, waitFor, WINDOW } from './harness.js';
 
 storeContract('redis', async () => {
-  const server = await startRedisServer();
+  const server = await startRedisServer(PERSISTENT);
   return {
     open: (options) => createRedisStore(storeOptions(server, { ...options, sites: ['contract'] })),
     cleanup: () => server.stop(),
@@ -39,7 +39,7 @@ describe('redis store', { timeout: 20_000 }, () => {
   };
 
   beforeEach(async () => {
-    server = await startRedisServer();
+    server = await startRedisServer(PERSISTENT);
     admin = adminClient(server);
     stores = [];
     warnings = [];
@@ -211,7 +211,7 @@ describe('redis store', { timeout: 20_000 }, () => {
     assert.ok(newsKeys.length > 0);
     for (const key of newsKeys) assert.match(key, /^hc:\{news\}:/);
     await store.join({ ...input('visitor-a'), site: 'sport' });
-    for (const key of await allKeys(admin)) assert.match(key, /^hc:\{(news|sport)\}:(inst|sess:[0-9a-f-]{36}|holder|who|mvis|online|seen|last|tot|peak|day:2026-11-26|month:2026-11|pages|pmeta|psrc|preaders|ewho|live|refs|dpages:2026-11-26|dpinfo:2026-11-26|hmin:2026-11-26T09\+07:00|hhour:2026-11-26|hday:2026|hmonth)$/);
+    for (const key of await allKeys(admin)) assert.match(key, /^hc:\{(news|sport)\}:(inst|sess:[0-9a-f-]{36}|holder|who|mvis|online|seen|last|tot|peak|day:2026-11-26|month:2026-11|pages|pmeta|psrc|preaders|ewho|live|refs|dpages:2026-11-26|dpinfo:2026-11-26|hpend|hmin:2026-11-26T09\+07:00|hhour:2026-11-26|hday:2026|hmonth)$/);
   });
 
   it('tells other instances about changes, and ignores its own and malformed messages', async () => {
@@ -251,6 +251,23 @@ describe('redis store', { timeout: 20_000 }, () => {
     await store.join(input('visitor-b'));
     await waitFor('the resync', async () => (await guestsOnline(store)) === 2, 2_000);
     assert.equal((await store.read(SITE, DAY)).pageviews.total, 2);
+  });
+
+  it('answers reads and pings while its command connection waits behind a burst of writes', async () => {
+    const store = await open();
+    await store.join(input('reader'));
+    // Stands in for thousands of leaves queued on the command connection: it answers nothing for 3 s,
+    // three times the deadline of a read.
+    const command = (store as unknown as { client: Redis }).client;
+    const blocked = command.blpop(`${PREFIX}:{${SITE}}:blocked`, 3);
+    const queued = store.join(input('queued'));
+    assert.equal((await store.read(SITE, DAY)).online.guest, 1);
+    await store.ping();
+    assert.equal((await store.live(SITE, 10)).pages[0]?.readers, 1);
+    assert.deepEqual(await store.history(SITE, 'minute', [DAY.minute]).then((points) => points.length), 1);
+    await blocked;
+    await queued;
+    assert.equal((await store.read(SITE, DAY)).online.guest, 2);
   });
 
   it('rejects creation when Redis is unreachable, and ping fails fast when Redis goes away', async () => {

@@ -1,32 +1,31 @@
 --[[
-  History buckets, shared by join, leave, reap and heartbeat. A bucket is one field of one of four
+  History, shared by join, leave, reap, heartbeat and rollup. A bucket is one field of one of four
   hashes (keys.ts historyOf: the minutes of a local hour, the hours of a local day, the days of a
   local year, all months), its value "<pageviews> <visits> <online> <guests> <members> <bots>" and,
-  for days and months, " <when online peaked (ms) or -> <imported 0|1>" (import-history-n.lua). One
-  field a bucket: a join reads and writes each of its four buckets once.
+  for days and months, " <when online peaked (ms) or -> <imported 0|1>" (import-history-n.lua).
 
-  Online figures change only in join, leave and reap, so each records into the current buckets the
-  larger of a figure's value before (it held until now) and after (it holds from now); the heartbeat
-  records the figures that held through buckets without a change. A peak is the largest site-wide
-  figure seen, so instances recording the same figure never add up, and recording twice is harmless.
+  The scripts of pageviews and presence record into one place only: the site's pending hash
+  (keys.ts historyPending), field the minute's bucket key, value "<pageviews> <visits> <online>
+  <guests> <members> <bots> <when online peaked (ms) or -> <first record (ms)>": one read and one
+  write per record instead of four of each. The heartbeat lists the minutes pending for a while, and
+  rollup-n.lua adds each into its minute, hour, day and month buckets and deletes it, in one script:
+  a re-run, or a second instance rolling the same minute, finds nothing left to add. A record for a
+  minute already rolled up starts a new pending entry, added on top later. Reads add the pending
+  entries to the buckets they fall in (history.ts), so a minute in progress counts at once.
 
-  The six ARGV from `first` (scripts.ts historyTarget): minute, hour, day and month field ("" when the
-  caller knows no buckets: nothing is recorded), then the TTLs (s) of a new minutes and hours hash.
+  Online figures change only in join, leave and reap, so each records the larger of a figure's value
+  before (it held until now) and after (it holds from now); the heartbeat records the figures that
+  held through minutes without a change. A peak is the largest site-wide figure seen, so instances
+  recording the same figure never add up, and recording twice is harmless.
+
+  The one ARGV at `first` (scripts.ts historyTarget): the minute's bucket key ("" when the caller
+  knows no buckets: nothing is recorded).
 ]]
 local function historyKeys(firstKey, first)
   if ARGV[first] == "" then
     return nil
   end
-  return {keys = {KEYS[firstKey], KEYS[firstKey + 1], KEYS[firstKey + 2], KEYS[firstKey + 3]},
-          fields = {ARGV[first], ARGV[first + 1], ARGV[first + 2], ARGV[first + 3]},
-          ttls = {ARGV[first + 4], ARGV[first + 5]}}
-end
-
--- {online, guests, members, bots} now.
-local function onlineFigures(online)
-  local v = redis.call("HMGET", online, "g", "m", "b")
-  local g, m = tonumber(v[1]) or 0, tonumber(v[2]) or 0
-  return {g + m, g, m, tonumber(v[3]) or 0}
+  return {key = KEYS[firstKey], field = ARGV[first]}
 end
 
 local function largerFigures(a, b)
@@ -36,42 +35,43 @@ local function largerFigures(a, b)
   return {math.max(a[1], b[1]), math.max(a[2], b[2]), math.max(a[3], b[3]), math.max(a[4], b[4])}
 end
 
--- Adds pageviews and visits begun now to the current buckets and raises their peaks to `figures`.
--- Every record goes to all four buckets of one instant, so a bucket's peaks are at least those of the
--- buckets inside it: once a bucket needs nothing, the larger ones do not either (a leave or a
--- heartbeat mostly reads the minute only).
+-- Parses a bucket or pending value; missing parts get `defaults`, counts and figures are numbers.
+local function historyParts(value, defaults)
+  local b = {}
+  for i, default in ipairs(defaults) do
+    b[i] = default
+  end
+  local n = 0
+  for part in string.gmatch(value or "", "%S+") do
+    n = n + 1
+    b[n] = n <= 6 and tonumber(part) or part
+  end
+  return b
+end
+
+local function historyValue(b, parts)
+  local out = {}
+  for f = 1, parts do
+    out[f] = f <= 6 and string.format("%d", b[f]) or b[f]
+  end
+  return table.concat(out, " ")
+end
+
+-- Adds pageviews and visits begun now to the minute's pending entry and raises its peaks to `figures`.
 local function recordHistory(H, pageviews, visits, figures, now)
-  for i = 1, 4 do
-    local key, field = H.keys[i], H.fields[i]
-    local old = redis.call("HGET", key, field)
-    local b = {0, 0, 0, 0, 0, 0, "-", "0"}
-    local n = 0
-    for part in string.gmatch(old or "", "%S+") do
-      n = n + 1
-      b[n] = n <= 6 and tonumber(part) or part
-    end
-    local changed = pageviews > 0
-    b[1], b[2] = b[1] + pageviews, b[2] + visits
-    for f = 1, 4 do
-      if figures[f] > b[f + 2] then
-        b[f + 2] = figures[f]
-        changed = true
-        if f == 1 then
-          b[7] = now
-        end
+  local b = historyParts(redis.call("HGET", H.key, H.field), {0, 0, 0, 0, 0, 0, "-", now})
+  local changed = pageviews > 0
+  b[1], b[2] = b[1] + pageviews, b[2] + visits
+  for f = 1, 4 do
+    if figures[f] > b[f + 2] then
+      b[f + 2] = figures[f]
+      changed = true
+      if f == 1 then
+        b[7] = now
       end
     end
-    if not changed then
-      return
-    end
-    local parts = {}
-    for f = 1, i <= 2 and 6 or 8 do
-      parts[f] = f <= 6 and string.format("%d", b[f]) or b[f]
-    end
-    redis.call("HSET", key, field, table.concat(parts, " "))
-    -- NX: the TTL is set once, by the hash's first bucket.
-    if not old and i <= 2 then
-      redis.call("EXPIRE", key, H.ttls[i], "NX")
-    end
+  end
+  if changed then
+    redis.call("HSET", H.key, H.field, historyValue(b, 8))
   end
 end

@@ -64,7 +64,6 @@ local function movePage(P, url, delta)
 end
 
 -- meta = {title, section, author}, "" for one not given: what is given replaces what was kept.
--- Returns the number of fields new to the hash.
 local function keepMeta(key, url, meta, names)
   local fields = {}
   for i, name in ipairs(names) do
@@ -73,10 +72,9 @@ local function keepMeta(key, url, meta, names)
       fields[#fields + 1] = meta[i]
     end
   end
-  if #fields == 0 then
-    return 0
+  if #fields > 0 then
+    redis.call("HSET", key, unpack(fields))
   end
-  return redis.call("HSET", key, unpack(fields))
 end
 
 local PAGE_META = {"t", "s", "a"}
@@ -101,17 +99,23 @@ end
 -- Counts one more open session of tag on page (url, source, host, engaged); returns the page as
 -- counted: url OTHER_PAGE past maxPages live pages, host OTHER_REFERRER past maxReferrers hosts.
 -- A new reader's score goes first: only a page or host that is new then costs the bound's check.
--- limits = {maxPages, maxReferrers, otherPage, otherReferrer}
-local function startPage(P, tag, page, meta, limits)
+-- limits = {maxPages, maxReferrers, otherPage, otherReferrer}; `alone`: tag had no other open session,
+-- so it reads no page yet.
+local function startPage(P, tag, page, meta, limits, alone)
   local url, other = page.url, limits[3]
-  local r = readerState(P, tag .. " " .. url)
+  local r = nil
+  if not alone then
+    r = readerState(P, tag .. " " .. url)
+  end
   local scored = false
   if not r and url ~= other then
     local added = -READER_SCORE - (page.engaged and 1 or 0)
     if tonumber(redis.call("ZINCRBY", P.pages, added, url)) == added and realMembers(P.pages, other) > tonumber(limits[1]) then
       redis.call("ZREM", P.pages, url)
       url = other
-      r = readerState(P, tag .. " " .. url)
+      if not alone then
+        r = readerState(P, tag .. " " .. url)
+      end
     else
       scored = true
     end
@@ -150,12 +154,18 @@ local function startPage(P, tag, page, meta, limits)
   return {engaged = page.engaged, source = r.source, host = r.host, url = url}
 end
 
--- Counts one open session of tag on its page less.
-local function endPage(P, tag, page)
+-- Counts one open session of tag on its page less. `last`: it was tag's last open session, so the
+-- reader it makes is this session alone (its page part carries the reader's source and host).
+local function endPage(P, tag, page, last)
   local field = tag .. " " .. page.url
-  local r = readerState(P, field)
-  if not r then
-    return
+  local r
+  if last then
+    r = {sessions = 1, engaged = page.engaged and 1 or 0, source = page.source, host = page.host}
+  else
+    r = readerState(P, field)
+    if not r then
+      return
+    end
   end
   local delta = 0
   r.sessions = r.sessions - 1
@@ -164,7 +174,12 @@ local function endPage(P, tag, page)
     if r.engaged == 0 then
       delta = 1
     end
-    siteEngaged(P, tag, -1)
+    if last then
+      redis.call("HDEL", P.engagedBy, tag)
+      redis.call("HINCRBY", P.live, "engaged", -1)
+    else
+      siteEngaged(P, tag, -1)
+    end
   end
   if r.sessions <= 0 then
     delta = delta + READER_SCORE
@@ -200,22 +215,26 @@ local function engagePage(P, tag, page, engaged)
   return {engaged = engaged, source = page.source, host = page.host, url = page.url}
 end
 
--- After a day's entry for url changed: a new entry sets the day's TTL and, once the day holds trimAt
--- pages, trims it back to the top `keep` by pageviews; a new info field may have made the info key.
+-- After a day's entry for url was made or changed (isNew: the day did not list url). The day's first
+-- entry gives both keys their TTL, once, and the info hash a field of its own ("-") so that trims
+-- never empty it and a later field never recreates it without a TTL; once the day holds trimAt
+-- pages, it is trimmed back to the top `keep` by pageviews.
 -- day = {pages, info, ttl, keep, trimAt}
-local function dayEntry(day, url, isNew, newInfo)
+local function dayEntry(day, url, isNew)
   if not isNew then
-    if newInfo then
-      redis.call("EXPIRE", day.info, day.ttl)
-    end
     return
   end
-  redis.call("EXPIRE", day.pages, day.ttl)
-  redis.call("EXPIRE", day.info, day.ttl)
-  local extra = redis.call("ZCARD", day.pages) - tonumber(day.keep)
-  if extra + tonumber(day.keep) < tonumber(day.trimAt) then
+  local listed = redis.call("ZCARD", day.pages)
+  if listed == 1 then
+    redis.call("HSET", day.info, "-", "")
+    redis.call("EXPIRE", day.pages, day.ttl)
+    redis.call("EXPIRE", day.info, day.ttl)
     return
   end
+  if listed < tonumber(day.trimAt) then
+    return
+  end
+  local extra = listed - tonumber(day.keep)
   local dropped = redis.call("ZRANGE", day.pages, 0, extra - 1)
   redis.call("ZREMRANGEBYRANK", day.pages, 0, extra - 1)
   for _, gone in ipairs(dropped) do
@@ -229,14 +248,16 @@ end
 
 -- Counts a pageview in its page's day (meta nil: none to keep).
 local function countDayPageview(day, url, meta)
-  local newInfo = meta and keepMeta(day.info, url, meta, DAY_META) > 0
-  dayEntry(day, url, tonumber(redis.call("ZINCRBY", day.pages, 1, url)) == 1, newInfo)
+  if meta then
+    keepMeta(day.info, url, meta, DAY_META)
+  end
+  dayEntry(day, url, tonumber(redis.call("ZINCRBY", day.pages, 1, url)) == 1)
 end
 
 -- Adds engaged time of a page session to its page's day; its first engaged time makes sure the day
 -- lists the page (with no pageview when it had none that day).
 local function addEngagedMs(day, url, ms)
   if tonumber(ms) > 0 and redis.call("HINCRBY", day.info, "e " .. url, ms) == tonumber(ms) then
-    dayEntry(day, url, redis.call("ZADD", day.pages, "NX", 0, url) == 1, true)
+    dayEntry(day, url, redis.call("ZADD", day.pages, "NX", 0, url) == 1)
   end
 end

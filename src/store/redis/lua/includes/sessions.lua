@@ -46,8 +46,9 @@ local function addSession(who, online, memberVisitors, tag, visitor)
   return first
 end
 
--- Counts one open page session of tag less; returns true when a guest became visible again (the
--- total may have grown). The identity's activity time starts the visit window once it goes offline.
+-- Counts one open page session of tag less; returns whether a guest became visible again (the total
+-- may have grown), and whether it was tag's last open session. The identity's activity time starts
+-- the visit window once it goes offline.
 local function removeSession(who, online, memberVisitors, last, tag, visitor, now)
   local kind = string.sub(tag, 1, 1)
   local gone = redis.call("HINCRBY", who, tag, -1) <= 0
@@ -61,7 +62,7 @@ local function removeSession(who, online, memberVisitors, last, tag, visitor, no
     if gone and count(redis.call("HGET", memberVisitors, visitor)) == 0 then
       redis.call("HINCRBY", online, "g", -1)
     end
-    return false
+    return false, gone
   end
   if gone then
     redis.call("HINCRBY", online, kind, -1)
@@ -70,17 +71,23 @@ local function removeSession(who, online, memberVisitors, last, tag, visitor, no
     redis.call("HDEL", memberVisitors, visitor)
     if count(redis.call("HGET", who, "g:" .. visitor)) > 0 then
       redis.call("HINCRBY", online, "g", 1)
-      return true
+      return true, gone
     end
   end
-  return false
+  return false, gone
 end
 
-local function updatePeak(online, peak, now)
-  local counts = redis.call("HMGET", online, "g", "m")
-  local total = count(counts[1]) + count(counts[2])
-  if total > count(redis.call("HGET", peak, "online")) then
-    redis.call("HSET", peak, "online", total, "at", now)
+-- {online, guests, members, bots} now: one read serves the peak and the history buckets.
+local function onlineFigures(online)
+  local v = redis.call("HMGET", online, "g", "m", "b")
+  local g, m = count(v[1]), count(v[2])
+  return {g + m, g, m, count(v[3])}
+end
+
+-- figures: onlineFigures after the change.
+local function updatePeak(figures, peak, now)
+  if figures[1] > count(redis.call("HGET", peak, "online")) then
+    redis.call("HSET", peak, "online", figures[1], "at", now)
   end
 end
 
@@ -90,13 +97,13 @@ end
 local function endSession(holder, who, online, memberVisitors, seen, last, peak, P, psid, record, now)
   local _, _, visitor, tag, part = parseRecord(record)
   redis.call("HDEL", holder, psid)
+  local raised, gone = removeSession(who, online, memberVisitors, last, tag, visitor, now)
   local page = parsePage(part)
   if page then
-    endPage(P, tag, page)
+    endPage(P, tag, page, gone)
   end
-  local raised = removeSession(who, online, memberVisitors, last, tag, visitor, now)
   if raised then
-    updatePeak(online, peak, now)
+    updatePeak(onlineFigures(online), peak, now)
   end
   redis.call("ZADD", seen, now, psid)
   return raised

@@ -9,20 +9,20 @@
     KEYS[3]  who             HASH tag -> open page sessions
     KEYS[4]  online          HASH g/m/b -> identities online
     KEYS[5]  memberVisitors  HASH visitor id -> open member page sessions
-    KEYS[6]  seen            ZSET psid -> +inf while open, leave time after
+    KEYS[6]  seen            ZSET psid -> leave time, of page sessions that closed
     KEYS[7]  last            ZSET tag -> last activity
     KEYS[8]  peak            HASH {online, at}
     KEYS[9..15]              the live-page keys, in the order of includes/pages.lua
     KEYS[16] dayPages        ZSET url -> pageviews, of the reported day
     KEYS[17] dayPageInfo     HASH "e <url>" -> engaged ms (and titles, sections), of the reported day
-    KEYS[18..21]             history: minutes of the hour, hours of the day, days of the year, months (keys.ts historyOf)
+    KEYS[18] historyPending  HASH minute bucket key -> figures not yet rolled up (includes/history.lua)
 
     ARGV[1]  instance id
     ARGV[2]  psid
     ARGV[3]  now (ms)
     ARGV[4]  engaged ms not yet reported (0: none)
     ARGV[5]  day pages TTL (s), ARGV[6] most day pages kept, ARGV[7] day pages that start a trim
-    ARGV[8..13]              history buckets of now and TTLs, as includes/history.lua describes
+    ARGV[8]  the minute's bucket key of now, as includes/history.lua describes
 
   Output:
     1 if the session was held here and ended, else 0
@@ -45,11 +45,12 @@ if page then
   addEngagedMs(dayKeys(KEYS[16], KEYS[17], 5), page.url, ARGV[4])
 end
 local H = historyKeys(18, 8)
-local before = H and onlineFigures(KEYS[4])
-if endSession(KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], pageKeys(9), ARGV[2], record, ARGV[3]) and H then
-  before = largerFigures(before, onlineFigures(KEYS[4]))
-end
-if H then
-  recordHistory(H, 0, 0, before, ARGV[3])
+-- Every change of a figure records into the current minute what held before it and what holds after,
+-- so once the minute has a pending entry it holds the figures this leave ends; a leave only lowers
+-- them, except a guest who counts again (raised). A new entry needs the figures that held until now.
+local before = H and redis.call("HEXISTS", H.key, H.field) == 0 and onlineFigures(KEYS[4])
+local raised = endSession(KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], pageKeys(9), ARGV[2], record, ARGV[3])
+if H and (before or raised) then
+  recordHistory(H, 0, 0, raised and largerFigures(before, onlineFigures(KEYS[4])) or before, ARGV[3])
 end
 return 1

@@ -11,7 +11,7 @@
     KEYS[4]  who             HASH tag -> open page sessions
     KEYS[5]  online          HASH g/m/b -> identities online
     KEYS[6]  memberVisitors  HASH visitor id -> open member page sessions
-    KEYS[7]  seen            ZSET psid -> +inf while open, leave time after
+    KEYS[7]  seen            ZSET psid -> leave time, of page sessions that closed
     KEYS[8]  last            ZSET tag -> last activity
     KEYS[9]  tot             HASH {visits, pageviews}
     KEYS[10] day             HASH {visits, pageviews}
@@ -20,7 +20,7 @@
     KEYS[13..19]             the live-page keys, in the order of includes/pages.lua
     KEYS[20] dayPages        ZSET url -> pageviews of the day
     KEYS[21] dayPageInfo     HASH "t <url>", "s <url>" -> title, section; "e <url>" -> engaged ms, of the day
-    KEYS[22..25]             history: minutes of the hour, hours of the day, days of the year, months (keys.ts historyOf)
+    KEYS[22] historyPending  HASH minute bucket key -> figures not yet rolled up (includes/history.lua)
 
     ARGV[1]  instance id
     ARGV[2]  psid
@@ -41,7 +41,7 @@
     ARGV[18] most live pages, ARGV[19] most live referring hosts
     ARGV[20] OTHER_PAGE, ARGV[21] OTHER_REFERRER
     ARGV[22] day pages TTL (s), ARGV[23] most day pages kept, ARGV[24] day pages that start a trim
-    ARGV[25..30]             history buckets and TTLs, as includes/history.lua describes
+    ARGV[25] the minute's bucket key, as includes/history.lua describes
 
   Output:
     {pageview 0|1, visit 0|1, 1 if this instance's presence entry was missing,
@@ -64,8 +64,11 @@ local function withPage(counted)
   return counted and record .. " " .. pagePart(counted) or record
 end
 
--- GT: a join that waited out a Redis outage never shortens a newer expiry.
-local missing = rcall("ZADD", KEYS[1], "GT", redisTime() + tonumber(ARGV[6]), instance)
+-- The heartbeat keeps this instance's presence; a join only puts back an entry that was reaped.
+local missing = 0
+if not rcall("ZSCORE", KEYS[1], instance) then
+  missing = rcall("ZADD", KEYS[1], "GT", redisTime() + tonumber(ARGV[6]), instance)
+end
 
 local held = rcall("HGET", KEYS[3], psid)
 if held then
@@ -85,9 +88,10 @@ if held then
     local before = H and onlineFigures(KEYS[5])
     removeSession(KEYS[4], KEYS[5], KEYS[6], KEYS[8], oldTag, oldVisitor, now)
     addSession(KEYS[4], KEYS[5], KEYS[6], tag, visitor)
-    updatePeak(KEYS[5], KEYS[12], now)
+    local after = onlineFigures(KEYS[5])
+    updatePeak(after, KEYS[12], now)
     if H then
-      recordHistory(H, 0, 0, largerFigures(before, onlineFigures(KEYS[5])), now)
+      recordHistory(H, 0, 0, largerFigures(before, after), now)
     end
   end
   local oldPage = parsePage(oldPart)
@@ -113,19 +117,19 @@ if held then
 end
 
 rcall("HSET", KEYS[2], psid, tag)
-local counted = page and startPage(P, tag, page, meta, limits)
-rcall("HSET", KEYS[3], psid, withPage(counted))
-
--- seen and last are pruned by the heartbeats: an entry counts only within the visit window.
-local function withinWindow(score)
-  return score ~= false and (score == "inf" or tonumber(score) >= tonumber(cutoff))
-end
-
 -- Only a member's join can lower a figure: its visitor's guest stops counting.
 local before = H and kind == "m" and onlineFigures(KEYS[5])
 local first = addSession(KEYS[4], KEYS[5], KEYS[6], tag, visitor)
+local counted = page and startPage(P, tag, page, meta, limits, first)
+rcall("HSET", KEYS[3], psid, withPage(counted))
+
+-- seen (leave times of page sessions; an open one is in holder) and last are pruned by the
+-- heartbeats: an entry counts only within the visit window.
+local function withinWindow(score)
+  return score ~= false and tonumber(score) >= tonumber(cutoff)
+end
+
 local pageview = ARGV[10] ~= "1" and not withinWindow(rcall("ZSCORE", KEYS[7], psid))
-rcall("ZADD", KEYS[7], "+inf", psid)
 
 if kind == "b" then
   if H and first then
@@ -153,12 +157,13 @@ if pageview then
 end
 -- last is read only while an identity is offline, and removeSession writes it when it goes offline.
 
+local after = (first or (H and (pageview or before))) and onlineFigures(KEYS[5])
 if first then
-  updatePeak(KEYS[5], KEYS[12], now)
+  updatePeak(after, KEYS[12], now)
 end
 -- The buckets count pageviews and visits exactly as the totals above.
-if H and (pageview or first or before) then
-  recordHistory(H, pageview and 1 or 0, visit and 1 or 0, largerFigures(before, onlineFigures(KEYS[5])), now)
+if H and after then
+  recordHistory(H, pageview and 1 or 0, visit and 1 or 0, largerFigures(before, after), now)
 end
 
 return {pageview and 1 or 0, visit and 1 or 0, missing, 0}

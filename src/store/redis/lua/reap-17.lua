@@ -10,17 +10,17 @@
     KEYS[4]  who             HASH tag -> open page sessions
     KEYS[5]  online          HASH g/m/b -> identities online
     KEYS[6]  memberVisitors  HASH visitor id -> open member page sessions
-    KEYS[7]  seen            ZSET psid -> +inf while open, leave time after
+    KEYS[7]  seen            ZSET psid -> leave time, of page sessions that closed
     KEYS[8]  last            ZSET tag -> last activity
     KEYS[9]  peak            HASH {online, at}
     KEYS[10..16]             the live-page keys, in the order of includes/pages.lua
-    KEYS[17..20]             history: minutes of the hour, hours of the day, days of the year, months (keys.ts historyOf)
+    KEYS[17] historyPending  HASH minute bucket key -> figures not yet rolled up (includes/history.lua)
 
     ARGV[1]  id of the instance being reaped
     ARGV[2]  now (ms)
     ARGV[3]  "1": only if its presence expired (by Redis's clock), as another instance reaping it;
              "0": unconditionally, as the instance's own close()
-    ARGV[4..9]               history buckets of now and TTLs, as includes/history.lua describes
+    ARGV[4]  the minute's bucket key of now, as includes/history.lua describes
 
   Output:
     number of page sessions ended
