@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { Cluster, Redis } from 'ioredis';
 import type { HostPort } from '../../src/config.js';
 import { freePort } from './free-port.js';
+import { until as waitUntil } from './until.js';
 import { type RedisServer, startRedisServer } from './redis-server.js';
 
 const run = promisify(execFile);
@@ -85,13 +86,7 @@ async function command<T>(server: RedisServer, call: (redis: Redis) => Promise<T
   }
 }
 
-async function until(what: string, condition: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${READY_TIMEOUT_MS} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const until = (what: string, condition: () => Promise<boolean>) => waitUntil(what, condition, READY_TIMEOUT_MS, 50);
 
 export async function startRedisCluster(options: RedisClusterOptions = {}): Promise<RedisCluster> {
   const { masters = 3, replicas = 0, nodeTimeoutMs = 2_000 } = options;

@@ -4,6 +4,7 @@
 import { Redis } from 'ioredis';
 import type { RedisTarget } from '../../src/config.js';
 import { type RedisServer, startRedisServer } from './redis-server.js';
+import { until as waitUntil } from './until.js';
 
 const NAME = 'headcount';
 const SENTINELS = 3;
@@ -31,13 +32,7 @@ async function ask<T>(port: number, call: (redis: Redis) => Promise<T>): Promise
   }
 }
 
-async function until(what: string, condition: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${READY_TIMEOUT_MS} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+const until = (what: string, condition: () => Promise<boolean>) => waitUntil(what, condition, READY_TIMEOUT_MS, 100);
 
 const fields = (flat: unknown): Record<string, string> => {
   const list = flat as string[];

@@ -21,10 +21,11 @@ import { historyTarget, importHistory, readHistory, rollUp } from './history.js'
 import { answerWithin, checkReady, connectRedis, type RedisClient, type RedisTarget } from './connect.js';
 import { Keys, type SiteKeys } from './keys.js';
 import { check, checkedJoin, checkReport } from './join-input.js';
+import { HeldPages } from './held-pages.js';
 import { LivePagesReader, pageLimits } from './live-pages.js';
 import { ChangePublisher, changeFrom, movedFrom, NoticeSubscriber } from './notices.js';
 import { PersistenceWatch } from './persistence.js';
-import { type HistoryTarget, type JoinPage, Scripts } from './scripts.js';
+import { type HistoryTarget, Scripts } from './scripts.js';
 import { countsFrom, totalFields } from './totals.js';
 
 export interface RedisStoreOptions extends StoreOptions {
@@ -46,16 +47,6 @@ const CLOSE_TIMEOUT_MS = 2_000;
 const SALT_LIFETIME_MS = 48 * 3_600_000;
 export const DEFAULT_MAX_PENDING_JOINS = 10_000;
 
-interface Held {
-  readonly tag: string;
-  readonly visitor: string;
-  /** Only names the day/month keys of a resume; resumes count no pageview. */
-  readonly periods: Periods;
-  readonly claim: number;
-  /** What a resume re-joins: the page, its source, and its engagement now. */
-  readonly page: JoinPage | undefined;
-}
-
 export class RedisStore implements Store {
   /** Identifies this process's presence entries and its `sess:<id>` hashes. */
   readonly instanceId = uuidv4();
@@ -70,10 +61,7 @@ export class RedisStore implements Store {
   private readonly livePages: LivePagesReader;
   private readonly logger: StoreLogger;
   /** The page sessions this instance holds, per site: what it re-joins if it was reaped. */
-  private readonly held = new Map<string, Map<string, Held>>();
-  /** Per site and psid, the claim of the latest join sent: a move notice naming an older one is stale. */
-  private readonly claims = new Map<string, Map<string, number>>();
-  private lastClaim = 0;
+  private readonly held = new HeldPages();
   private readonly listeners: ChangeListeners;
   private readonly replacedListeners: ((site: string, psid: string) => void)[] = [];
   private readonly publisher: ChangePublisher;
@@ -127,24 +115,22 @@ export class RedisStore implements Store {
     const { tag, page } = checkedJoin(input);
     const keys = this.keys.site(input.site);
     const history = historyTarget(keys, input.periods);
-    const claim = ++this.lastClaim;
-    const claims = this.claimsIn(input.site);
+    const claim = this.held.nextClaim();
     const reply = await this.whenRedisAnswers(() => {
-      claims.set(input.psid, claim);
+      this.held.claim(input.site, input.psid, claim);
       return this.scripts.join({
         keys, replacedChannel: this.keys.replaced, site: input.site, instanceId: this.instanceId, psid: input.psid, tag,
         visitor: input.visitor, claim, now: input.now, presenceTtlMs: this.options.presenceTtlMs,
         visitWindowMs: this.options.visitWindowMs, periods: input.periods, resume: false, page, history,
       });
     }).catch((error: unknown) => {
-      if (claims.get(input.psid) === claim) claims.delete(input.psid);
+      this.held.unclaim(input.site, input.psid, claim);
       throw error;
     });
-    const sessions = this.sessions(input.site);
-    if (reply.missing && sessions.size > 0) this.resync(input.site, input.now).catch(this.warn('resync after being reaped failed'));
+    if (reply.missing && this.held.count(input.site) > 0) this.resync(input.site, input.now).catch(this.warn('resync after being reaped failed'));
     // Recorded only after Redis counted it, so a resync never races the original join; not at all when
     // it already moved on to another instance or left.
-    if (claims.get(input.psid) === claim) sessions.set(input.psid, { tag, visitor: input.visitor, periods: input.periods, claim, page });
+    if (this.held.isLatest(input.site, input.psid, claim)) this.held.hold(input.site, input.psid, { tag, visitor: input.visitor, periods: input.periods, claim, page });
     this.changed(input.site);
     return { pageview: reply.pageview, visit: reply.visit };
   }
@@ -155,8 +141,7 @@ export class RedisStore implements Store {
     const keys = this.keys.site(site);
     if (report !== undefined) keys.dayPages(report.periods.day); // a bad day is refused before the session is forgotten
     // Forgotten before the command is sent, so a resync started meanwhile cannot revive it.
-    this.held.get(site)?.delete(psid);
-    this.claims.get(site)?.delete(psid);
+    this.held.forget(site, psid);
     const engaged = report === undefined ? undefined : { day: report.periods.day, ms: report.engagedMs };
     const ended = this.scripts.leave(keys, this.instanceId, psid, now, this.historyAt(site, keys, now), engaged);
     if (await this.untilClosed(ended)) this.changed(site);
@@ -167,10 +152,9 @@ export class RedisStore implements Store {
     checkReport(report);
     const keys = this.keys.site(site);
     keys.dayPages(report.periods.day); // a bad day is refused before anything changes
-    const sessions = this.held.get(site);
-    const held = sessions?.get(psid);
+    const held = this.held.get(site, psid);
     // A resync re-joins the session as it is now.
-    if (held?.page !== undefined) sessions!.set(psid, { ...held, page: { ...held.page, engaged: report.engaged } });
+    if (held?.page !== undefined) this.held.hold(site, psid, { ...held, page: { ...held.page, engaged: report.engaged } });
     const changed = this.scripts.engage(keys, this.instanceId, psid, report.engaged, report.periods.day, report.engagedMs);
     if (await this.untilClosed(changed)) this.changed(site);
   }
@@ -322,21 +306,9 @@ export class RedisStore implements Store {
     });
   }
 
-  private sessions(site: string): Map<string, Held> {
-    let sessions = this.held.get(site);
-    if (sessions === undefined) this.held.set(site, (sessions = new Map()));
-    return sessions;
-  }
-
-  private claimsIn(site: string): Map<string, number> {
-    let claims = this.claims.get(site);
-    if (claims === undefined) this.claims.set(site, (claims = new Map()));
-    return claims;
-  }
-
   /** Configured sites plus any other site this instance holds sessions in. */
   private activeSites(): string[] {
-    return [...new Set([...this.options.sites, ...this.held.keys()])];
+    return [...new Set([...this.options.sites, ...this.held.sites()])];
   }
 
   private scheduleHeartbeat(): void {
@@ -356,7 +328,7 @@ export class RedisStore implements Store {
       const keys = this.keys.site(site);
       const history = this.historyAt(site, keys, now);
       const { missing, dead, pendingMinutes } = await this.scripts.heartbeat(keys, this.instanceId, this.options.presenceTtlMs, now, now - this.options.visitWindowMs, history);
-      if (missing && (this.held.get(site)?.size ?? 0) > 0) await this.resync(site, now);
+      if (missing && this.held.count(site) > 0) await this.resync(site, now);
       // A failed rollup is retried by the next heartbeat: the minutes stay pending, and are read as such.
       await rollUp(this.scripts, keys, pendingMinutes, this.options.historyRetention).catch(this.warn('rolling up history failed'));
       // A notice may be lost without the subscriber noticing (a Cluster failover, a publish that
@@ -376,9 +348,7 @@ export class RedisStore implements Store {
   private async resync(site: string, now: number): Promise<void> {
     const keys = this.keys.site(site);
     const history = this.historyAt(site, keys, now);
-    const claims = this.claimsIn(site);
-    // Each re-join carries the latest claim, so a later move notice still names the newest socket.
-    const held = [...this.sessions(site)].map(([psid, entry]) => ({ psid, ...entry, claim: claims.get(psid) ?? entry.claim }));
+    const held = this.held.list(site);
     // All commands are issued in this turn, before any later leave, so Redis sees them in order.
     const replies = await Promise.all(held.map(({ psid, tag, visitor, periods, claim, page }) => this.scripts.join({
       keys, replacedChannel: this.keys.replaced, site, instanceId: this.instanceId, psid, tag, visitor, claim, now,
@@ -387,7 +357,7 @@ export class RedisStore implements Store {
     // Pages that reconnected to another instance meanwhile belong to it now.
     replies.forEach((reply, i) => {
       const { psid, claim } = held[i]!;
-      if (reply.elsewhere && claims.get(psid) === claim) this.release(site, psid);
+      if (reply.elsewhere && this.held.isLatest(site, psid, claim)) this.release(site, psid);
     });
     this.changed(site);
   }
@@ -406,13 +376,12 @@ export class RedisStore implements Store {
   /** A move notice: when it names this instance's latest join of the psid, the page is held elsewhere now. */
   private movedAway(message: string): void {
     const notice = movedFrom(message, this.instanceId);
-    if (notice !== undefined && this.claims.get(notice.site)?.get(notice.psid) === notice.claim) this.release(notice.site, notice.psid);
+    if (notice !== undefined && this.held.isLatest(notice.site, notice.psid, notice.claim)) this.release(notice.site, notice.psid);
   }
 
   /** Lets go of a page session another instance holds now: out of the index, and the transport closes its socket. */
   private release(site: string, psid: string): void {
-    this.claims.get(site)?.delete(psid);
-    this.held.get(site)?.delete(psid);
+    this.held.forget(site, psid);
     this.scripts.forget(this.keys.site(site), this.instanceId, psid).catch(this.warn('forgetting a moved page session failed'));
     for (const listener of this.replacedListeners) {
       try {
