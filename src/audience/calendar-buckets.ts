@@ -72,6 +72,14 @@ function keyOf({ clock, offset }: Local, period: Period): string {
   }
 }
 
+/**
+ * The buckets of every period that a minute's key falls in: each is a prefix of the minute key, and the
+ * hour keeps the minute's offset (so the repeated hour of a DST end stays two hours), as keyOf writes them.
+ */
+export function bucketsOfMinute(minute: string): Record<Period, string> {
+  return { minute, hour: minute.slice(0, 13) + minute.slice(16), day: minute.slice(0, 10), month: minute.slice(0, 7) };
+}
+
 /** Local ISO 8601 time with offset, to the second: "2026-03-08T03:00:00-04:00". */
 export function localIso(at: number, timeZone: string): string {
   return isoOf(local(checked(at), timeZone));

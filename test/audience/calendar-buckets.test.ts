@@ -4,6 +4,7 @@ import {
   bucketAt,
   bucketKey,
   bucketsBetween,
+  bucketsOfMinute,
   bucketStart,
   localIso,
   nextBucketStart,
@@ -199,6 +200,22 @@ describe('calendar buckets', () => {
       assert.throws(() => bucketStart(NaN, 'UTC', period), RangeError);
       assert.throws(() => bucketKey(Infinity, 'UTC', period), RangeError);
       assert.throws(() => [...bucketsBetween(0, NaN, 'UTC', period)], RangeError);
+    }
+  });
+});
+
+describe('bucketsOfMinute', () => {
+  it('names the hour, day and month of a minute key as bucketKey does, across a DST end and in a 45-minute zone', () => {
+    const cases: [string, number][] = [
+      // 01:30 comes twice on 2026-11-01 in New York: once at -04:00, once at -05:00.
+      ['America/New_York', Date.UTC(2026, 10, 1, 5, 30)],
+      ['America/New_York', Date.UTC(2026, 10, 1, 6, 30)],
+      ['Asia/Kathmandu', Date.UTC(2026, 0, 31, 18, 20)],
+      ['Asia/Ho_Chi_Minh', Date.UTC(2026, 11, 31, 17, 5)],
+    ];
+    for (const [zone, at] of cases) {
+      const expected = Object.fromEntries(PERIODS.map((period) => [period, bucketKey(at, zone, period)]));
+      assert.deepEqual(bucketsOfMinute(bucketKey(at, zone, 'minute')), expected, `${zone} at ${new Date(at).toISOString()}`);
     }
   });
 });

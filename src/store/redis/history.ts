@@ -1,23 +1,18 @@
 // The Redis store's history series: where the scripts record (lua/includes/history.lua), the rollup
 // of pending minutes into their buckets, and the reads and imports of whole ranges, each one script.
+import { bucketsOfMinute, PERIODS } from '../../audience/calendar-buckets.js';
 import { DEFAULT_HISTORY_RETENTION, type HistoryPeriod, type HistoryPoint, type HistoryRetention, type ImportedCounts, type Periods } from '../store.js';
 import { check } from './join-input.js';
 import type { SiteKeys } from './keys.js';
 import type { HistoryTarget, Scripts } from './scripts.js';
 
 const DAY_SECONDS = 86_400;
-const PERIODS = ['minute', 'hour', 'day', 'month'] as const;
 
 /** Where the scripts record history at `periods` (none: undefined, nothing recorded). */
 export function historyTarget(keys: SiteKeys, periods: Periods | undefined): HistoryTarget {
   if (periods === undefined) return { keys: [keys.historyPending], args: [''] };
   keys.historyOf('minute', periods.minute); // a bad bucket key is refused before any script runs
   return { keys: [keys.historyPending], args: [periods.minute] };
-}
-
-/** The minute, hour, day and month buckets a minute falls in (keys of src/audience/calendar-buckets.ts). */
-function bucketsOfMinute(minute: string): Record<HistoryPeriod, string> {
-  return { minute, hour: minute.slice(0, 13) + minute.slice(16), day: minute.slice(0, 10), month: minute.slice(0, 7) };
 }
 
 /** A bucket's or pending minute's value as parts: counts and figures as numbers, then peak time and imported flag. */
