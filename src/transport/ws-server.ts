@@ -120,15 +120,18 @@ export function attachTransport(server: Server, options: TransportOptions): Tran
     const client = { automated, group, address: site.cookieless ? address : '', userAgent: site.cookieless ? userAgent : '', viewer: admission.viewer };
     perAddress.set(group, open + 1);
     let accepted = false;
-    wss.handleUpgrade(request, socket, head, (ws) => {
-      accepted = true;
-      // ws handles the TCP socket's errors from now on.
-      socket.removeListener('error', destroySocket);
-      accept(ws as Connection, site, client);
-    });
-    // ws calls back at once (no verifyClient, no async protocol choice): without the callback it
-    // refused the handshake or found the socket half-closed, and the address's count goes back down.
-    if (!accepted) release(group);
+    try {
+      wss.handleUpgrade(request, socket, head, (ws) => {
+        accepted = true;
+        // ws handles the TCP socket's errors from now on.
+        socket.removeListener('error', destroySocket);
+        accept(ws as Connection, site, client);
+      });
+    } finally {
+      // ws calls back at once (no verifyClient, no async protocol choice): without the callback it
+      // refused the handshake, found the socket half-closed or threw, and the address's count goes back down.
+      if (!accepted) release(group);
+    }
   };
   // Whatever a request carries, an exception here costs that one connection, never the process.
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
