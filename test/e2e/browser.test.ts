@@ -4,27 +4,26 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { WelcomeMessage } from '../../src/protocol.js';
-import { startHeadcount, type HeadcountProcess } from '../support/headcount.js';
-import { startAll } from '../support/start-all.js';
-import { startArticleSite, type ArticleSite } from './article.js';
+import type { HeadcountProcess } from '../support/headcount.js';
+import type { ArticleSite } from './article.js';
 import { launchChromium, memberToken, readerContext, recordWelcomes, setTotals, waitFor, waitForStats } from './browser.js';
+import { startNewsSite, type NewsSite } from './news-site.js';
 
 const ADMIN_TOKEN = 'browser-test-admin-token';
 
 let headcount: HeadcountProcess;
 let article: ArticleSite;
 let browser: Browser;
+let site: NewsSite | undefined;
 const contexts: BrowserContext[] = [];
 
 before(async () => {
-  [headcount, browser] = await startAll(startHeadcount({ env: { ADMIN_TOKEN } }), launchChromium());
-  article = await startArticleSite({ headcount: headcount.url });
+  site = await startNewsSite({ env: { ADMIN_TOKEN } });
+  ({ headcount, browser, article } = site);
 });
 
 after(async () => {
-  await browser?.close();
-  await article?.close();
-  await headcount?.dispose();
+  await site?.close();
 });
 
 /** A human-like reader context, closed after the test (tests that close it themselves may). */

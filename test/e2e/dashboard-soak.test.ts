@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { startHeadcount, type HeadcountProcess } from '../support/headcount.js';
-import { startAll } from '../support/start-all.js';
-import { startArticleSite, type ArticleSite } from './article.js';
-import { launchChromium, readerContext, waitFor } from './browser.js';
+import type { HeadcountProcess } from '../support/headcount.js';
+import type { ArticleSite } from './article.js';
+import { readerContext, waitFor } from './browser.js';
+import { startNewsSite, type NewsSite } from './news-site.js';
 import { describe, heapAfterGc, recordPageErrors, snapshot, type DashboardSnapshot, type HeapReading } from './dashboard-page.js';
 
 const DURATION_S = Number(process.env.HEADCOUNT_BOARD_SOAK_S ?? 30);
@@ -33,16 +33,15 @@ const NAVIGATION_TIMEOUT_MS = 10_000;
 let headcount: HeadcountProcess;
 let article: ArticleSite;
 let browser: Browser;
+let site: NewsSite | undefined;
 
 before(async () => {
-  [headcount, browser] = await startAll(startHeadcount(), launchChromium());
-  article = await startArticleSite({ headcount: headcount.url });
+  site = await startNewsSite();
+  ({ headcount, browser, article } = site);
 });
 
 after(async () => {
-  await browser?.close();
-  await article?.close();
-  await headcount?.dispose();
+  await site?.close();
 });
 
 test(`the board's JS heap stays flat over ${DURATION_S} s of pages coming and going every second`, { timeout: (DURATION_S + WARM_UP_S + 90) * 1000 }, async (t) => {

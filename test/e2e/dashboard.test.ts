@@ -19,9 +19,9 @@ import { parseInstant } from '../../src/history-query.js';
 import { makeShareToken } from '../../src/share-links.js';
 import { DEMO_SITE, parseSites } from '../../src/sites.js';
 import { startHeadcount, type HeadcountProcess } from '../support/headcount.js';
-import { startAll } from '../support/start-all.js';
 import { startArticleSite, type ArticleSite } from './article.js';
-import { launchChromium, readerContext, recordWelcomes, waitFor, waitForStats } from './browser.js';
+import { readerContext, recordWelcomes, waitFor, waitForStats } from './browser.js';
+import { startNewsSite, type NewsSite } from './news-site.js';
 import { localDays, seedDays, seededHourPeaks } from './dashboard-history.js';
 import { describe, hourPeaks, recordPageErrors, snapshot, type DashboardSnapshot } from './dashboard-page.js';
 
@@ -39,6 +39,7 @@ const LAST_WEEK_SCALE = 1;
 let headcount: HeadcountProcess;
 let article: ArticleSite;
 let browser: Browser;
+let site: NewsSite | undefined;
 const readers: BrowserContext[] = [];
 const readerPages: Page[] = [];
 const dataDir = mkdtempSync(join(tmpdir(), 'headcount-dashboard-data-'));
@@ -58,14 +59,12 @@ async function seedHistory(): Promise<void> {
 
 before(async () => {
   await seedHistory();
-  [headcount, browser] = await startAll(startHeadcount({ dataDir }), launchChromium());
-  article = await startArticleSite({ headcount: headcount.url });
+  site = await startNewsSite({ dataDir });
+  ({ headcount, browser, article } = site);
 });
 
 after(async () => {
-  await browser?.close();
-  await article?.close();
-  await headcount?.dispose();
+  await site?.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
 

@@ -6,10 +6,10 @@ import { after, before, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { LiveView, LiveViewPage } from '../../src/protocol.js';
 import type { WelcomeMessage } from '../../src/protocol.js';
-import { startHeadcount, type HeadcountProcess } from '../support/headcount.js';
-import { startAll } from '../support/start-all.js';
-import { startArticleSite, type ArticleSite } from './article.js';
-import { launchChromium, readerContext, recordWelcomes, waitFor, waitForStats } from './browser.js';
+import type { HeadcountProcess } from '../support/headcount.js';
+import type { ArticleSite } from './article.js';
+import { readerContext, recordWelcomes, waitFor, waitForStats } from './browser.js';
+import { startNewsSite, type NewsSite } from './news-site.js';
 
 /** The bounds: /live within 1 s of a change, a closed tab gone within 2 s; plus slack for a shared machine. */
 const LIVE_BOUND_MS = 1_000 + 500;
@@ -18,17 +18,16 @@ const CLOSE_BOUND_MS = 2_000 + 500;
 let headcount: HeadcountProcess;
 let article: ArticleSite;
 let browser: Browser;
+let site: NewsSite | undefined;
 const contexts: BrowserContext[] = [];
 
 before(async () => {
-  [headcount, browser] = await startAll(startHeadcount(), launchChromium());
-  article = await startArticleSite({ headcount: headcount.url });
+  site = await startNewsSite();
+  ({ headcount, browser, article } = site);
 });
 
 after(async () => {
-  await browser?.close();
-  await article?.close();
-  await headcount?.dispose();
+  await site?.close();
 });
 
 async function reader(): Promise<BrowserContext> {
