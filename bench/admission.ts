@@ -38,7 +38,7 @@ export const admission: Measurement = {
   title: 'admission rate / Redis round trips per pageview',
   async run(ctx) {
     const sessions = ctx.count(BURST);
-    const bare = await burst(ctx, startBaseline('bare-ws-server.ts'), 'bare', sessions, 'bare ws connect+open');
+    const bare = await burst(ctx, startBaseline('bare-ws-server'), 'bare', sessions, 'bare ws connect+open');
     const pages = await burst(ctx, startHeadcountServer({ redisUrl: ctx.redisUrl, keyPrefix: 'bench-admission' }), 'page', sessions, 'Headcount hello -> welcome');
     const { sent, inScripts } = bySender(pages.commands);
     const perPageview = (counts: CommandCounts) => total(counts) / pages.opened.ok;

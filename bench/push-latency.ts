@@ -54,7 +54,7 @@ async function measure(ctx: BenchContext, server: ServerProcess, change: (total:
 }
 
 function bareRelay(ctx: BenchContext): Promise<Latency> {
-  const starting = startBaseline('bare-ws-server.ts', { BROADCAST_REDIS_URL: ctx.redisUrl, BROADCAST_CHANNEL: CHANNEL, BROADCAST_INITIAL: countsMessage(0) });
+  const starting = startBaseline('bare-ws-server', { BROADCAST_REDIS_URL: ctx.redisUrl, BROADCAST_CHANNEL: CHANNEL, BROADCAST_INITIAL: countsMessage(0) });
   return withServer(starting, (server) => measure(ctx, server, async (total) => {
     const t0 = now();
     await ctx.redis.publish(CHANNEL, countsMessage(total));

@@ -50,7 +50,7 @@ export const reconnectStorm: Measurement = {
   id: 'storm',
   title: 'reconnect storm',
   async run(ctx) {
-    const bare = await withServer(startBaseline('bare-ws-server.ts'), async (server) => {
+    const bare = await withServer(startBaseline('bare-ws-server'), async (server) => {
       const result = await storm(ctx, server, 'bare', 'bare ws restart');
       await ctx.pool.closeAll();
       return result;

@@ -48,13 +48,13 @@ export const sessionsHeld: Measurement = {
   async run(ctx) {
     const sessions = ctx.count(SESSIONS);
 
-    const bare = await withServer(startBaseline('bare-ws-server.ts'), async (server) => {
+    const bare = await withServer(startBaseline('bare-ws-server', {}, { inspect: true }), async (server) => {
       const held = await hold(ctx, server, 'bare', sessions, 'bare ws');
       await ctx.pool.closeAll();
       return held;
     });
 
-    const options = { redisUrl: ctx.redisUrl, keyPrefix: 'bench-held', env: { PRESENCE_TTL_MS: String(PRESENCE_TTL_MS) } };
+    const options = { redisUrl: ctx.redisUrl, keyPrefix: 'bench-held', env: { PRESENCE_TTL_MS: String(PRESENCE_TTL_MS) }, inspect: true };
     return withServer(startHeadcountServer(options), async (server) => {
       const headcount = await hold(ctx, server, 'page', sessions, 'Headcount');
       const online = (await readStats(server)).online.total;
@@ -84,7 +84,7 @@ export const sessionsHeld: Measurement = {
             baseline: bare.bytesPerSession / 1024,
             baselineName: 'bare ws idle socket',
             target: { on: 'ratio', op: '<=', limit: 1.3 },
-            note: '(RSS with N held - RSS idle after a warm-up) / N, VmRSS from /proc',
+            note: '(RSS with N held - RSS idle after a warm-up) / N, VmRSS from /proc, each read after a full garbage collection in the server (its inspector); both servers compiled, no loader',
           }),
           figure({
             name: 'Redis commands per held session per minute',

@@ -1,16 +1,12 @@
 // Start-up: from exec to listening, of the compiled server (`node dist/main.js`, as `npm start` runs
-// it) against the bare ws baseline compiled the same way (esbuild, dependencies left to node_modules).
-// Both are built from the current sources into node_modules/.cache/, so a stale dist/ is never
-// measured. Rounds alternate between the two; the server restarts on one DATA_DIR (and one Redis
-// key prefix), as after a SIGTERM.
+// it) against the bare ws baseline compiled the same way (bench/lib/compiled.ts). Rounds alternate
+// between the two; the server restarts on one DATA_DIR (and one Redis key prefix), as after a SIGTERM.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { buildAll } from '../build.js';
+import { compiled, compiledBaseline, COMPILED_MAIN } from './lib/compiled.js';
 import type { Measurement } from './lib/context.js';
 import { summarize } from './lib/numbers.js';
 import { killOnExit } from './lib/processes.js';
@@ -19,7 +15,6 @@ import { figure } from './lib/report.js';
 const ROUNDS = 7;
 const START_TIMEOUT_MS = 20_000;
 const TARGET_RATIO = 2.5;
-const OUT = fileURLToPath(new URL('../node_modules/.cache/headcount-bench/', import.meta.url));
 
 /** Milliseconds from spawn to `ready(output)`, then a SIGTERM and the exit. */
 async function timeToListen(args: string[], env: Record<string, string>, ready: (output: string) => boolean): Promise<number> {
@@ -54,26 +49,16 @@ export const startUp: Measurement = {
   id: 'startup',
   title: 'start-up: exec to listening',
   async run(ctx) {
-    await buildAll(join(OUT, 'dist/'));
-    await build({
-      entryPoints: [fileURLToPath(new URL('./baselines/bare-ws-server.ts', import.meta.url))],
-      outfile: join(OUT, 'bare-ws-server.js'),
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      packages: 'external',
-      logLevel: 'warning',
-    });
+    await compiled();
     const dataDir = mkdtempSync(join(tmpdir(), 'headcount-bench-startup-'));
     const server = { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'error' };
     const listening = (output: string) => output.includes('Headcount listening on');
     const samples = { bare: [] as number[], embedded: [] as number[], redis: [] as number[] };
     try {
       for (let round = 0; round < ROUNDS; round++) {
-        samples.bare.push(await timeToListen([join(OUT, 'bare-ws-server.js')], { PORT: '0' }, (output) => output.includes('"port"')));
-        samples.embedded.push(await timeToListen([join(OUT, 'dist/main.js')], { ...server, DATA_DIR: dataDir }, listening));
-        samples.redis.push(await timeToListen([join(OUT, 'dist/main.js')], { ...server, REDIS_URL: ctx.redisUrl, KEY_PREFIX: 'bench-startup' }, listening));
+        samples.bare.push(await timeToListen([compiledBaseline('bare-ws-server')], { PORT: '0' }, (output) => output.includes('"port"')));
+        samples.embedded.push(await timeToListen([COMPILED_MAIN], { ...server, DATA_DIR: dataDir }, listening));
+        samples.redis.push(await timeToListen([COMPILED_MAIN], { ...server, REDIS_URL: ctx.redisUrl, KEY_PREFIX: 'bench-startup' }, listening));
       }
     } finally {
       rmSync(dataDir, { recursive: true, force: true });

@@ -38,7 +38,7 @@ export const statsEndpoint: Measurement = {
   id: 'stats',
   title: 'stats and live endpoint requests/s',
   async run(ctx: BenchContext) {
-    return withServer(startBaseline('express-hello.ts'), (hello) => withServer(startHeadcountServer({ redisUrl: ctx.redisUrl, keyPrefix: 'bench-stats' }), async (headcount) => {
+    return withServer(startBaseline('express-hello'), (hello) => withServer(startHeadcountServer({ redisUrl: ctx.redisUrl, keyPrefix: 'bench-stats' }), async (headcount) => {
       const readers = await ctx.pool.open(headcount.wsUrl, 'page', ctx.count(READERS), { articles: ARTICLES });
       const targets = { hello: `${hello.url}/`, stats: `${headcount.url}/api/sites/demo/stats`, live: `${headcount.url}/api/sites/demo/live` };
       for (const url of Object.values(targets)) await load(url, WARM_UP_SECONDS);

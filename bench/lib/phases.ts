@@ -13,8 +13,10 @@ export async function warmUp(ctx: BenchContext, server: ServerProcess, mode: Soc
   await sleep(1_000);
 }
 
-/** RSS once it has settled: the median of five samples over two seconds. */
+/** RSS once it has settled: the median of five samples over two seconds, after a full garbage
+ * collection when the server was started with the inspector (inspector.ts). */
 export async function settledRss(server: ServerProcess): Promise<number> {
+  await server.collectGarbage?.();
   const samples: number[] = [];
   for (let i = 0; i < 5; i++) {
     await sleep(500);

@@ -1,12 +1,13 @@
-// Servers under test, each its own process so its RSS is its own: the real Headcount (src/main.ts,
-// through test/support/headcount.ts) and the baselines in bench/baselines/. Every process started
+// Servers under test, each its own process so its RSS is its own: the real Headcount and the baselines
+// in bench/baselines/, both compiled as production runs them (compiled.ts). Every process started
 // here is killed when the runner exits, whatever way it exits.
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Counts } from '../../src/protocol.js';
 import { startHeadcount } from '../../test/support/headcount.js';
+import { compiled, compiledBaseline, COMPILED_MAIN, type Baseline } from './compiled.js';
+import { collectGarbage, debuggerUrl, INSPECT_ARG } from './inspector.js';
 
 const START_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 15_000;
@@ -18,6 +19,8 @@ export interface ServerProcess {
   /** ws://127.0.0.1:PORT/ws?site=demo */
   readonly wsUrl: string;
   pid(): number;
+  /** A full garbage collection in the process, when it was started with `inspect` (inspector.ts). */
+  collectGarbage?(): Promise<void>;
   /** SIGTERM, wait for the exit, start again on the same port. */
   restart(): Promise<void>;
   stop(): Promise<void>;
@@ -57,11 +60,25 @@ export interface HeadcountOptions {
   /** Its own key prefix per measurement, so measurements sharing one Redis never see each other. */
   keyPrefix: string;
   env?: Record<string, string>;
+  /** Started with the inspector on, so collectGarbage() works: for measurements that read RSS. */
+  inspect?: boolean;
+}
+
+function garbageCollector(inspect: boolean | undefined, output: () => string): Pick<ServerProcess, 'collectGarbage'> {
+  if (!inspect) return {};
+  return {
+    collectGarbage() {
+      const url = debuggerUrl(output());
+      return url === undefined ? Promise.reject(new Error('the server printed no inspector address')) : collectGarbage(url);
+    },
+  };
 }
 
 /** The real service as `npm start` runs it, with the per-address limits raised for one-address load. */
 export async function startHeadcountServer(options: HeadcountOptions): Promise<ServerProcess> {
+  await compiled();
   const handle = await startHeadcount({
+    entry: options.inspect ? [INSPECT_ARG, COMPILED_MAIN] : [COMPILED_MAIN],
     env: {
       REDIS_URL: options.redisUrl,
       KEY_PREFIX: options.keyPrefix,
@@ -75,6 +92,7 @@ export async function startHeadcountServer(options: HeadcountOptions): Promise<S
   return {
     ...urls(handle.port),
     pid: () => handle.child.pid!,
+    ...garbageCollector(options.inspect, () => handle.output()),
     restart: () => handle.restart('SIGTERM'),
     async stop() {
       await handle.stop('SIGTERM');
@@ -84,11 +102,21 @@ export async function startHeadcountServer(options: HeadcountOptions): Promise<S
   };
 }
 
-/** A baseline from bench/baselines/ (it sends {port} over IPC once listening), on PORT or a free port. */
-export async function startBaseline(script: string, env: Record<string, string> = {}): Promise<ServerProcess> {
-  const path = fileURLToPath(new URL(`../baselines/${script}`, import.meta.url));
+/** A compiled baseline from bench/baselines/ (it sends {port} over IPC once listening), on PORT or a free port. */
+export async function startBaseline(script: Baseline, env: Record<string, string> = {}, options: { inspect?: boolean } = {}): Promise<ServerProcess> {
+  await compiled();
+  const path = compiledBaseline(script);
+  let stderr = '';
   const launch = async (port: number) => {
-    const child = fork(path, [], { execArgv: ['--import', 'tsx'], env: { PATH: process.env.PATH ?? '', PORT: String(port), ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    stderr = '';
+    const execArgv = options.inspect ? [INSPECT_ARG] : [];
+    const child = fork(path, [], { execArgv, env: { PATH: process.env.PATH ?? '', PORT: String(port), ...env }, stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk;
+      // The inspector's banner is read here, not shown.
+      const shown = String(chunk).replace(/^(Debugger listening on|For help, see:).*\n/gm, '');
+      if (shown !== '') process.stderr.write(shown);
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), START_TIMEOUT_MS);
     const [message] = (await Promise.race([once(child, 'message'), once(child, 'exit').then(() => [undefined])])) as [{ port: number } | undefined];
     clearTimeout(timer);
@@ -100,6 +128,7 @@ export async function startBaseline(script: string, env: Record<string, string> 
   return {
     ...urls(current.port),
     pid: () => current.child.pid!,
+    ...garbageCollector(options.inspect, () => stderr),
     async restart() {
       await exited(current.child, 'SIGTERM');
       current = await launch(current.port);

@@ -1,4 +1,4 @@
-// Runs the real service (src/main.ts) as a child process, as `npm start` does, on a free port.
+// Runs the real service (src/main.ts, or what `entry` names) as a child process, as `npm start` does, on a free port.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,12 +25,16 @@ export interface HeadcountProcess {
 
 export interface StartOptions {
   env?: Record<string, string>;
+  /** What node runs: the sources through tsx unless told, e.g. the compiled dist/main.js the bench measures. */
+  entry?: readonly string[];
   port?: number;
   dataDir?: string;
 }
 
-function launch(env: Record<string, string>, port: number, dataDir: string): Promise<{ child: ChildProcess; port: number; log: string[] }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+const SOURCES = ['--import', 'tsx', 'src/main.ts'];
+
+function launch(entry: readonly string[], env: Record<string, string>, port: number, dataDir: string): Promise<{ child: ChildProcess; port: number; log: string[] }> {
+  const child = spawn(process.execPath, entry, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', LOG_LEVEL: 'warn', PORT: String(port), DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -67,7 +71,8 @@ export async function startHeadcount(options: StartOptions = {}): Promise<Headco
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'headcount-data-'));
   const env = options.env ?? {};
-  let running = await launch(env, options.port ?? 0, dataDir);
+  const entry = options.entry ?? SOURCES;
+  let running = await launch(entry, env, options.port ?? 0, dataDir);
   const port = running.port;
   const handle: HeadcountProcess = {
     url: `http://127.0.0.1:${port}`,
@@ -84,7 +89,7 @@ export async function startHeadcount(options: StartOptions = {}): Promise<Headco
     },
     async restart(signal = 'SIGTERM') {
       await handle.stop(signal);
-      running = await launch(env, port, dataDir);
+      running = await launch(entry, env, port, dataDir);
     },
     async dispose() {
       running.child.kill('SIGKILL');
