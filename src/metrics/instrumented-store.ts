@@ -34,6 +34,7 @@ export function instrumentStore(store: Store, metrics: StoreMetrics): Store {
     ping: timed('ping', () => store.ping()),
     onChange: (listener) => store.onChange(listener),
     onReplaced: (listener) => store.onReplaced(listener),
+    heldBy: (sessions) => store.heldBy(sessions),
     close: () => store.close(),
   };
 }

@@ -187,6 +187,10 @@ export interface Durability {
   readonly losses: Readonly<Record<string, number>>;
 }
 
+/** The page sessions open on this instance in a site now, each as its join would carry it (with `now` and
+ * the periods of `now`), its engagement as it is now. Read synchronously, in one turn. */
+export type OpenSessions = (site: string, now: number) => Iterable<JoinInput>;
+
 export interface Store {
   /** Counts one open page session. Idempotent per (instance, psid): a repeat counts nothing. */
   join(input: JoinInput): Promise<JoinResult>;
@@ -218,6 +222,10 @@ export interface Store {
   /** Called when a page session this instance holds was joined on another instance, which holds it now:
    * the local socket is closed without ending it. A store of one process never calls it. */
   onReplaced(listener: (site: string, psid: string) => void): void;
+  /** Tells the store where this instance's open page sessions are kept (the transport, once at start-up):
+   * a store whose record of them can be lost (Redis, after reaping a paused instance) re-joins them from
+   * there, and keeps no copy of its own. A store of one process ignores it. */
+  heldBy(sessions: OpenSessions): void;
   /** Ends this instance's page sessions, persists, and releases connections. */
   close(): Promise<void>;
   /** Redis: its persistence mode and the data losses detected; the metrics read it at scrape time. */

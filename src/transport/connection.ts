@@ -1,18 +1,12 @@
-// One WebSocket's life: hello deadline, messages in order, join/leave of its page session and its
-// engagement, subscriptions to live counts, the live view and its page's readers. Store writes for one
-// socket run one at a time, in arrival order.
-// A Connection is the socket itself (WebSocketServer's `WebSocket` class): its listeners are prototype
-// methods called with the socket as `this`, so a held socket carries no closures of its own.
+// What one WebSocket's messages do: the hello, join/leave of its page session and its engagement,
+// subscriptions to live counts, the live view and its page's readers. Store writes for one socket run one
+// at a time, in arrival order (the queue of site-socket.ts, with the hello deadline and the socket's flags).
+// A Connection is the socket itself (WebSocketServer's `WebSocket` class): it handles its events in
+// prototype methods, with no listeners and no closures of its own.
 import type { RawData } from 'ws';
-import { applyChange, closeEngagement, engagedMsAt, startEngagement, type EngagementState } from '../audience/engagement.js';
-import { intern, internOptional } from '../audience/intern.js';
-import { cleanPageMeta } from '../audience/page-meta.js';
-import { pageUrlFor } from '../audience/page-url.js';
-import { classifySource, utmOf } from '../audience/source.js';
 import { periodsAt } from '../calendar.js';
 import { liveAccessAllowed } from '../live-view.js';
-import { issueTicket, MemberTokenError, verifyMemberToken, verifyTicket, type MemberRules, type Membership } from '../members.js';
-import type { Metrics, RejectReason } from '../metrics/metrics.js';
+import { issueTicket, MemberTokenError, verifyMemberToken, verifyTicket, type Membership } from '../members.js';
 import {
   CloseCode,
   parseClientMessage,
@@ -25,102 +19,19 @@ import {
   type WelcomeMessage,
 } from '../protocol.js';
 import type { Site } from '../sites.js';
-import type { Store } from '../store/store.js';
-import type { Broadcaster } from './broadcaster.js';
-import type { CookielessIdentity } from './cookieless.js';
-import type { LiveSubscriptions } from './live-subscriptions.js';
-import type { HeldSessions } from './held-sessions.js';
-import { RateRule } from './rate-limit.js';
-import { GuardedSocket } from './socket-guard.js';
-
-export interface ConnectionDeps {
-  store: Store;
-  metrics: Metrics;
-  broadcaster: Broadcaster;
-  subscriptions: LiveSubscriptions;
-  /** Opens every private site's live view, like the site's readToken. */
-  adminToken: string | undefined;
-  clock: () => number;
-  logger: { warn(obj: object, msg: string): void };
-  helloTimeoutMs: number;
-  heartbeatIntervalMs: number;
-  /** How long a member's resume ticket stays valid: as long as a closed page session can resume. */
-  ticketTtlMs: number;
-  memberRules: MemberRules;
-  maxMessagesPerMinute: number;
-  /** `page` messages per socket and minute; bursts of a quarter of that pass. */
-  maxPagesPerMinute: number;
-  cookieless: CookielessIdentity;
-  /** True once the server is stopping: the store's close() then ends every page session at once. */
-  draining: () => boolean;
-  /** Open page sessions on this instance by site and psid, so a reconnect replaces the stale socket. */
-  held: HeldSessions<Connection>;
-  /** The allowances of maxMessagesPerMinute and maxPagesPerMinute, shared by every socket. */
-  messageRate: RateRule;
-  pageRate: RateRule;
-  /** An exception in one of a socket's listeners; the socket is terminated. */
-  listenerFailed(error: unknown, site: Site): void;
-  /** The transport's bookkeeping of a closed socket (open sockets, its address's count). */
-  socketClosed(connection: Connection): void;
-}
-
-/** The shared allowances: bursts of a quarter of the per-minute allowance pass; the steady rate is the allowance. */
-export function rateRules(maxMessagesPerMinute: number, maxPagesPerMinute: number): Pick<ConnectionDeps, 'messageRate' | 'pageRate'> {
-  return {
-    messageRate: new RateRule(Math.max(10, Math.ceil(maxMessagesPerMinute / 4)), maxMessagesPerMinute),
-    // Each `page` is a stored pageview: a much lower allowance than other messages.
-    pageRate: new RateRule(Math.max(1, Math.ceil(maxPagesPerMinute / 4)), maxPagesPerMinute),
-  };
-}
-
-/** What the upgrade request told about the client; the address is used in memory only. */
-export interface ClientInfo {
-  automated: boolean;
-  /** The address group (client-address.ts addressGroup): the per-address socket count this socket is in. */
-  group: string;
-  /** Only kept for cookieless sites, whose guests they identify; '' otherwise. */
-  address: string;
-  userAgent: string;
-  /** Admitted as Headcount's own page (the dashboard): its hello is refused, so it is never counted. */
-  viewer: boolean;
-}
-
-interface PageSession {
-  psid: string;
-  identity: string;
-  kind: Kind;
-}
-
-/** What a hello or page message says about the page being read. */
-type PageReport = Pick<PageMessage, 'url' | 'ref' | 'canon' | 'title' | 'section' | 'author'>;
-
-/** A stored page session: which page (the normalised url, the string the store and readers pushes share)
- * and its engagement, timed by the server's clock. */
-interface OpenPage extends PageSession {
-  readonly url: string;
-  engagement: EngagementState;
-  /** Engaged time already sent to the store. */
-  reportedMs: number;
-}
+import type { JoinInput } from '../store/store.js';
+import type { ClientInfo, ConnectionDeps } from './connection-deps.js';
+import { OpenPage, type PageReport, type PageSession } from './open-page.js';
+import { Flag, SiteSocket } from './site-socket.js';
 
 /** The close reason of an eng flood: the tracker sends at most one change per 5 s (src/audience/engagement.ts). */
 const ENG_RATE_REASON = 'more than one eng message per 5 s';
 
-export class Connection extends GuardedSocket {
-  // Set by open(), before the socket can emit anything (ws calls back with the socket synchronously).
-  site!: Site;
-  private deps!: ConnectionDeps;
-  /** The address group this socket counts in, for the transport's per-address limit. */
-  group = '';
-  private automated = false;
-  private viewer = false;
-  private address = '';
-  private userAgent = '';
+export class Connection extends SiteSocket {
+  /** Cookieless sites only: the address and user agent that identify a guest, kept while a hello may still
+   * need them (until the hello, and while a member's session may turn into a guest's). */
+  private client: ClientInfo | undefined = undefined;
   private page: OpenPage | undefined = undefined;
-  private closed = false;
-  /** The store writes in flight for this socket; undefined once they all settled. */
-  private queue: Promise<void> | undefined = undefined;
-  private helloTimer: NodeJS.Timeout | undefined = undefined;
   /** Rate limit states of all messages and of `page` messages (rate-limit.ts). */
   private messageAllowance = 0;
   private pageAllowance = 0;
@@ -128,44 +39,24 @@ export class Connection extends GuardedSocket {
   private vid = '';
   /** Set while this socket's page sessions count as a member: who, and until when. */
   private membership: Membership | undefined = undefined;
-  /** Hidden tabs stay online; they are counted apart as idle in headcount_hidden_sockets. */
-  private visibility: Visibility = 'visible';
   /** Pages of the live view this socket receives; 0 when it is not subscribed. */
   private liveN = 0;
-  /** Whether this socket receives the readers of its page. */
-  private readersOn = false;
-  alive = true;
 
-  /** Starts the socket's life once ws made it: hello deadline and listeners. */
-  open(site: Site, client: ClientInfo, deps: ConnectionDeps): void {
-    this.site = site;
-    this.deps = deps;
-    this.group = client.group;
-    this.automated = client.automated;
-    this.viewer = client.viewer;
-    this.address = client.address;
-    this.userAgent = client.userAgent;
-    this.helloTimer = setTimeout(helloExpired, deps.helloTimeoutMs, this);
-    this.on('message', this.receive);
-    this.on('pong', this.ponged);
-    this.on('close', this.onClose);
+  override open(site: Site, client: ClientInfo, deps: ConnectionDeps): void {
+    super.open(site, client, deps);
+    if (site.cookieless) this.client = client;
   }
 
-  helloTimedOut(): void {
-    this.refuse(CloseCode.helloTimeout, 'hello_timeout', `no hello within ${this.deps.helloTimeoutMs} ms`);
-  }
-
-  protected listenerFailed(error: unknown): void {
-    this.deps.listenerFailed(error, this.site);
-  }
-
-  private ponged(): void {
-    this.alive = true;
+  protected override handle(event: string | symbol, args: unknown[]): boolean {
+    if (event === 'message') this.receive(args[0] as RawData, args[1] as boolean);
+    else if (event === 'close') this.onClose();
+    else return super.handle(event, args);
+    return true;
   }
 
   private receive(data: RawData, isBinary: boolean): void {
     this.alive = true;
-    if (this.closed) return;
+    if (this.has(Flag.closed)) return;
     const { deps } = this;
     const allowance = deps.messageRate.take(this.messageAllowance, deps.clock());
     if (allowance < 0) return this.refuse(CloseCode.rateLimited, 'message_rate', `more than ${deps.maxMessagesPerMinute} messages per minute`);
@@ -185,7 +76,7 @@ export class Connection extends GuardedSocket {
     }
     deps.metrics.messagesReceived.inc({ type: message.t });
     this.enqueue(async () => {
-      if (this.closed) return;
+      if (this.has(Flag.closed)) return;
       switch (message.t) {
         case 'hello':
           return this.hello(message);
@@ -212,25 +103,14 @@ export class Connection extends GuardedSocket {
     });
   }
 
-  /** Runs `work` after the socket's earlier work; the queue is dropped once everything in it settled. */
-  private enqueue(work: () => Promise<void> | void, failed: (error: unknown) => void): void {
-    const queued: Promise<void> = (this.queue ?? Promise.resolve())
-      .then(work)
-      .catch(failed)
-      .then(() => {
-        if (this.queue === queued) this.queue = undefined;
-      });
-    this.queue = queued;
-  }
-
   private async hello(hello: HelloMessage): Promise<void> {
     if (this.page) return this.refuse(CloseCode.badMessage, 'bad_message', 'hello sent twice');
     if (hello.site !== this.site.id) return this.refuse(CloseCode.wrongSite, 'wrong_site', 'hello site differs from the connection site');
-    if (this.viewer) return this.refuse(CloseCode.forbidden, 'origin', 'origin not allowed for site pages: this socket may only watch');
+    if (this.has(Flag.viewer)) return this.refuse(CloseCode.forbidden, 'origin', 'origin not allowed for site pages: this socket may only watch');
     this.clearHelloTimer();
     this.vid = hello.vid;
     let identity = hello.vid;
-    let kind: Kind = hello.bot || this.automated ? 'bot' : 'guest';
+    let kind: Kind = hello.bot || this.has(Flag.automated) ? 'bot' : 'guest';
     const now = this.deps.clock();
     const rules = this.deps.memberRules;
     let membership: Membership | undefined;
@@ -249,10 +129,12 @@ export class Connection extends GuardedSocket {
     }
     // Only guests need the daily salt: members are identified by their token, bots by the id they send.
     if (kind === 'guest') identity = await this.guestIdentity(now);
-    if (this.closed) return;
+    // Only a member's session can turn into a guest's later.
+    if (this.membership === undefined) this.client = undefined;
+    if (this.has(Flag.closed)) return;
     if (hello.vis) this.setVisibility(hello.vis);
     await this.start({ psid: hello.psid, identity, kind }, hello);
-    if (hello.sub && !this.closed) this.deps.broadcaster.subscribe(this.site, this);
+    if (hello.sub && !this.has(Flag.closed)) this.deps.broadcaster.subscribe(this.site, this);
   }
 
   /** A `page` message: the socket's next page session, same visitor. Membership moves to it, with its deadline. */
@@ -268,6 +150,7 @@ export class Connection extends GuardedSocket {
       this.membership = undefined;
       kind = 'guest';
       identity = await this.guestIdentity(now);
+      this.client = undefined;
     }
     await this.leave();
     return this.start({ psid: message.psid, identity, kind }, message);
@@ -275,51 +158,37 @@ export class Connection extends GuardedSocket {
 
   /** A guest is the visitor id the page sent, or on cookieless sites a daily-salted hash of address and user agent. */
   private async guestIdentity(now: number): Promise<string> {
-    return this.site.cookieless ? this.deps.cookieless(this.site, this.address, this.userAgent, now) : this.vid;
+    const { client } = this;
+    return client === undefined ? this.vid : this.deps.cookieless(this.site, client.address, client.userAgent, now);
   }
 
-  private async start(page: PageSession, report: PageReport): Promise<void> {
+  private async start(session: PageSession, report: PageReport): Promise<void> {
     const { store, held, clock } = this.deps;
     const site = this.site;
-    const url = intern(pageUrlFor(site, { canonical: report.canon, location: report.url }));
-    // Classified once, at the start of the page session: an SPA navigation's ref is the previous page (internal).
-    const { source, host } = classifySource({ referrer: report.ref, ...utmOf(report.url), siteOrigins: site.origins });
-    const meta = cleanPageMeta(report);
-    // Arriving counts as input: a visible page starts engaged.
-    const engaged = this.visibility !== 'hidden';
-    const stale = held.get(site.id, page.psid);
+    const stale = held.get(site.id, session.psid);
     // The psid is claimed before the join, so nothing the older socket does now ends the session this join resumes.
     const inherited = stale !== undefined && stale !== this && stale.handOver(CloseCode.replaced, 'page session reconnected elsewhere');
-    held.set(site.id, page.psid, this);
+    held.set(site.id, session.psid, this);
     const now = clock();
-    const visitor = page.kind === 'guest' ? page.identity : this.vid;
+    // Arriving counts as input: a visible page starts engaged.
+    const page = new OpenPage(session, site, report, now, !this.has(Flag.hidden));
     let result;
     try {
-      result = await store.join({
-        site: site.id,
-        ...page,
-        visitor,
-        now,
-        periods: periodsAt(now, site.timeZone),
-        page: { url, title: internOptional(meta.title), section: internOptional(meta.section), author: internOptional(meta.author) },
-        source,
-        referrerHost: internOptional(host),
-        engaged,
-      });
+      result = await store.join(page.joinAt(site, this.visitorOf(page), now));
     } catch (error) {
       // A page session is registered only once stored: a refused join leaves no held entry and no leave
       // behind, except the end of a session the older socket had stored.
-      if (held.release(site.id, page.psid, this)) {
-        if (inherited && !this.deps.draining()) store.leave(this.site.id, page.psid, clock()).catch((err: unknown) => this.deps.logger.warn({ err, site: this.site.id }, 'leave failed'));
+      if (held.release(site.id, session.psid, this)) {
+        if (inherited && !this.deps.draining()) store.leave(this.site.id, session.psid, clock()).catch((err: unknown) => this.deps.logger.warn({ err, site: this.site.id }, 'leave failed'));
       }
       throw error;
     }
     // A newer socket (here, or on another instance) took the psid over meanwhile: it holds the session.
-    if (held.get(site.id, page.psid) !== this) return;
-    this.page = { psid: page.psid, identity: page.identity, kind: page.kind, url, engagement: startEngagement(now, engaged), reportedMs: 0 };
+    if (held.get(site.id, session.psid) !== this) return;
+    this.page = page;
     // Closed while the join was in flight: the leave queued behind it ends the session.
-    if (this.closed) return;
-    if (this.readersOn) this.deps.subscriptions.watchReaders(site, this, url);
+    if (this.has(Flag.closed)) return;
+    if (this.has(Flag.readersOn)) this.deps.subscriptions.watchReaders(site, this, page.url);
     this.deps.metrics.sessionsAdmitted.inc({ site: this.site.id });
     const welcome: WelcomeMessage = {
       t: 'welcome',
@@ -338,8 +207,7 @@ export class Connection extends GuardedSocket {
     if (!page) return;
     if (!this.deps.held.release(this.site.id, page.psid, this)) return;
     const now = this.deps.clock();
-    const engagement = closeEngagement(page.engagement, now);
-    const report = { engaged: false, engagedMs: engagement.engagedMs - page.reportedMs, periods: periodsAt(now, this.site.timeZone) };
+    const report = { engaged: false, engagedMs: page.report(now), periods: periodsAt(now, this.site.timeZone) };
     await this.deps.store.leave(this.site.id, page.psid, now, report);
   }
 
@@ -348,7 +216,7 @@ export class Connection extends GuardedSocket {
     const page = this.page;
     if (!page) return undefined;
     this.page = undefined;
-    if (this.readersOn) this.deps.subscriptions.unwatchReaders(this.site, this, page.url);
+    if (this.has(Flag.readersOn)) this.deps.subscriptions.unwatchReaders(this.site, this, page.url);
     return page;
   }
 
@@ -359,38 +227,42 @@ export class Connection extends GuardedSocket {
     return stored;
   }
 
-  /** An engagement change (an eng message, or a hidden page), timed here; the store hears only real changes. */
+  /** The page session as a join carries it at `now`, once stored: what a resync of the store re-joins. */
+  openSession(now: number): JoinInput | undefined {
+    const page = this.page;
+    return page === undefined ? undefined : page.joinAt(this.site, this.visitorOf(page), now);
+  }
+
+  /** A guest's page is its visitor's; a member's or bot's is the visitor id of the hello. */
+  private visitorOf(session: PageSession): string {
+    return session.kind === 'guest' ? session.identity : this.vid;
+  }
+
+  /** An engagement change (an eng message), timed here; the store hears only real changes. */
   private async engage(on: boolean): Promise<void> {
     const page = this.page;
     if (!page) return this.refuse(CloseCode.badMessage, 'bad_message', 'eng before hello');
     const now = this.deps.clock();
-    const step = applyChange(page.engagement, on ? 'engaged' : 'idle', now);
+    const wasEngaged = page.engaged;
     // The tracker sends at most one change per 5 s; the idle of a refused change still counts (it only lowers time)
     // and reaches the store with the leave.
-    if (step.rateLimited) {
-      page.engagement = step.state;
-      return this.refuse(CloseCode.rateLimited, 'message_rate', ENG_RATE_REASON);
-    }
-    return this.report(page, step.state, now);
+    if (page.change(on ? 'engaged' : 'idle', now)) return this.refuse(CloseCode.rateLimited, 'message_rate', ENG_RATE_REASON);
+    return this.report(page, wasEngaged, now);
   }
 
   /** A hidden page is idle at once, whatever the change allowance: visibility is not an eng message. */
   private hide(): Promise<void> | undefined {
     const page = this.page;
-    if (!page?.engagement.engaged || page.engagement.closed) return undefined;
+    if (!page) return undefined;
     const now = this.deps.clock();
-    return this.report(page, { ...page.engagement, engaged: false, engagedMs: engagedMsAt(page.engagement, now) }, now);
+    return page.idle(now) ? this.report(page, true, now) : undefined;
   }
 
-  /** Moves the page session to its new engagement state; the store hears only real changes. */
-  private async report(page: OpenPage, state: EngagementState, now: number): Promise<void> {
-    const changed = state.engaged !== page.engagement.engaged;
-    page.engagement = state;
+  /** Tells the store of an engagement that changed, with the engaged time since the last report. */
+  private async report(page: OpenPage, wasEngaged: boolean, now: number): Promise<void> {
     // Bots are never readers: their engagement is nobody's figure.
-    if (!changed || page.kind === 'bot') return;
-    const engagedMs = engagedMsAt(state, now);
-    const report = { engaged: state.engaged, engagedMs: engagedMs - page.reportedMs, periods: periodsAt(now, this.site.timeZone) };
-    page.reportedMs = engagedMs;
+    if (page.engaged === wasEngaged || page.kind === 'bot') return;
+    const report = { engaged: page.engaged, engagedMs: page.report(now), periods: periodsAt(now, this.site.timeZone) };
     try {
       await this.deps.store.engage(this.site.id, page.psid, now, report);
     } catch (error) {
@@ -420,55 +292,33 @@ export class Connection extends GuardedSocket {
   private readers(on: boolean): void {
     const page = this.page;
     if (!page) return this.refuse(CloseCode.badMessage, 'bad_message', 'readers before hello');
-    if (on === this.readersOn) return;
-    this.readersOn = on;
+    if (on === this.has(Flag.readersOn)) return;
+    this.mark(Flag.readersOn, on);
     if (on) this.deps.subscriptions.watchReaders(this.site, this, page.url);
     else this.deps.subscriptions.unwatchReaders(this.site, this, page.url);
   }
 
-  private refuse(code: number, reason: RejectReason, message: string): void {
-    this.deps.metrics.sessionsRejected.inc({ reason });
-    this.close(code, message);
-  }
-
-  // Also ws's own closes (frame errors, the close handshake's reply) come here; only the first one counts.
-  override close(code?: number, reason?: string | Buffer): void {
-    if (!this.closed) {
-      this.closed = true;
-      this.clearHelloTimer();
-    }
-    super.close(code, reason);
-  }
-
-  private clearHelloTimer(): void {
-    clearTimeout(this.helloTimer);
-    this.helloTimer = undefined;
-  }
-
   private setVisibility(visibility: Visibility): void {
-    if (visibility === this.visibility) return;
-    this.visibility = visibility;
-    if (visibility === 'hidden') this.deps.metrics.hiddenSockets.inc();
+    const hidden = visibility === 'hidden';
+    if (hidden === this.has(Flag.hidden)) return;
+    this.mark(Flag.hidden, hidden);
+    if (hidden) this.deps.metrics.hiddenSockets.inc();
     else this.deps.metrics.hiddenSockets.dec();
   }
 
   private onClose(): void {
     this.deps.socketClosed(this);
     this.setVisibility('visible');
-    this.closed = true;
+    this.mark(Flag.closed, true);
     this.clearHelloTimer();
     this.deps.broadcaster.unsubscribe(this.site, this);
     if (this.liveN > 0) this.deps.subscriptions.unsubscribeLive(this.site, this, this.liveN);
     this.liveN = 0;
-    if (this.readersOn && this.page) this.deps.subscriptions.unwatchReaders(this.site, this, this.page.url);
-    this.readersOn = false;
+    if (this.has(Flag.readersOn) && this.page) this.deps.subscriptions.unwatchReaders(this.site, this, this.page.url);
+    this.mark(Flag.readersOn, false);
     // Queued after any join in flight, so a socket that closes mid-hello still leaves.
     this.enqueue(() => (this.deps.draining() ? undefined : this.leave()), (error) => {
       this.deps.logger.warn({ err: error, site: this.site.id }, 'leave failed');
     });
   }
-}
-
-function helloExpired(connection: Connection): void {
-  connection.helloTimedOut();
 }

@@ -13,6 +13,11 @@ export class HeldSessions<T> {
     sessions.set(psid, holder);
   }
 
+  /** The holders of a site's page sessions, for a store that re-joins them (after Redis reaped this instance). */
+  holders(site: string): IterableIterator<T> {
+    return this.bySite.get(site)?.values() ?? [].values();
+  }
+
   /** Forgets the psid if `holder` holds it; says whether it did. */
   release(site: string, psid: string, holder: T): boolean {
     const sessions = this.bySite.get(site);

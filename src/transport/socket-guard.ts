@@ -1,7 +1,8 @@
 // Backstops on one WebSocket: an exception in any of its listeners ends that socket, not the process,
 // and every close names its rule, also the ones ws sends by itself (oversized or invalid frames).
 // A class (WebSocketServer's `WebSocket` option), so the guards are prototype methods shared by every
-// socket rather than two wrappers per socket.
+// socket rather than two wrappers per socket, and a subclass handles its own events in a prototype method
+// (handle) rather than through listeners: each listener costs its socket room in its listener table.
 import { WebSocket } from 'ws';
 import { CloseCode, MAX_MESSAGE_BYTES } from '../protocol.js';
 
@@ -27,10 +28,18 @@ export abstract class GuardedSocket extends WebSocket {
   /** Hears the exception of a listener; the socket is terminated right after. */
   protected abstract listenerFailed(error: unknown): void;
 
+  /** The socket's own handling of an event, before any listener; says whether it handled it. */
+  protected handle(_event: string | symbol, _args: unknown[]): boolean {
+    return false;
+  }
+
   // ws emits from inside the TCP socket's 'data' handler: a listener's exception would end the process.
   override emit(event: string | symbol, ...args: unknown[]): boolean {
     try {
-      return super.emit(event, ...args);
+      const handled = this.handle(event, args);
+      // EventEmitter throws an 'error' nobody listens to, even one handled here.
+      if (handled && event === 'error' && this.listenerCount('error') === 0) return true;
+      return super.emit(event, ...args) || handled;
     } catch (error) {
       this.listenerFailed(error);
       this.terminate();

@@ -3,7 +3,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { isbot } from 'isbot';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer } from 'ws';
 import { addressGroup, type AddressOf } from '../client-address.js';
 import type { MemberRules } from '../members.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -12,7 +12,8 @@ import { isAppOrigin, type Site, type SiteRegistry } from '../sites.js';
 import type { Store } from '../store/store.js';
 import type { StatsReader } from '../stats.js';
 import { createBroadcaster, createPushSender, type SlowReaderRule } from './broadcaster.js';
-import { Connection, rateRules, type ClientInfo } from './connection.js';
+import { Connection } from './connection.js';
+import { rateRules, type ClientInfo } from './connection-deps.js';
 import { cookielessIdentities } from './cookieless.js';
 import { createLiveSubscriptions } from './live-subscriptions.js';
 import { HeldSessions } from './held-sessions.js';
@@ -84,6 +85,13 @@ export function attachTransport(server: Server, options: TransportOptions): Tran
       logger.error({ err: error, site: site.id }, 'socket listener failed');
     },
   };
+  // The store keeps no copy of the open page sessions: after Redis reaped this instance it re-joins them from here.
+  store.heldBy(function* openSessions(siteId, now) {
+    for (const connection of deps.held.holders(siteId)) {
+      const session = connection.openSession(now);
+      if (session !== undefined) yield session;
+    }
+  });
   // The page reconnected to another instance, which holds its session now: only the socket here goes.
   store.onReplaced((siteId, psid) => {
     const connection = deps.held.get(siteId, psid);
@@ -153,18 +161,10 @@ export function attachTransport(server: Server, options: TransportOptions): Tran
     if (left > 0) perAddress.set(group, left);
     else perAddress.delete(group);
   }
-  // One function per event for all sockets, called with the socket as `this`: no closures per socket.
-  function failed(this: WebSocket, error: Error & { code?: string }) {
-    // Frame errors are the client's (ws has closed with 1009, 1002 or 1007 and a reason): counted, not logged.
-    if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') metrics.sessionsRejected.inc({ reason: 'too_big' });
-    else if (error.code?.startsWith('WS_ERR_')) metrics.sessionsRejected.inc({ reason: 'bad_message' });
-    else logger.warn({ err: error, site: (this as Connection).site.id }, 'socket error');
-  }
   const accept = (connection: Connection, site: Site, client: ClientInfo) => {
     connection.open(site, client, deps);
     connections.add(connection);
     metrics.openSockets.inc();
-    connection.on('error', failed);
   };
 
   let beatAt = performance.now();

@@ -1,38 +1,24 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  applyChange,
-  CHANGE_INTERVAL_MS,
-  closeEngagement,
-  engagedMsAt,
-  isEngagementChange,
-  startEngagement,
-  type EngagementChange,
-  type EngagementState,
-} from '../../src/audience/engagement.js';
+import { CHANGE_INTERVAL_MS, Engagement, isEngagementChange, type EngagementChange } from '../../src/audience/engagement.js';
 
 /** A page session driven by a fake server clock. */
 function session(startAt = 1_000_000) {
   let now = startAt;
-  let state: EngagementState = startEngagement(now);
+  const state = new Engagement(now);
   const limited: number[] = [];
   return {
     advance(ms: number) {
       now += ms;
     },
     send(change: EngagementChange) {
-      const step = applyChange(state, change, now);
-      state = step.state;
-      if (step.rateLimited) limited.push(now);
-      return step.rateLimited;
+      const rateLimited = state.change(change, now);
+      if (rateLimited) limited.push(now);
+      return rateLimited;
     },
-    close() {
-      state = closeEngagement(state, now);
-    },
-    engagedMs: () => engagedMsAt(state, now),
-    get state() {
-      return state;
-    },
+    engagedMs: () => state.engagedMsAt(now),
+    report: () => state.report(now),
+    state,
     limited,
     started: startAt,
     get now() {
@@ -43,11 +29,12 @@ function session(startAt = 1_000_000) {
 
 describe('engagement', () => {
   it('starts idle with nothing engaged, or engaged when the hello says so', () => {
-    const s = startEngagement(5);
+    const s = new Engagement(5);
     assert.equal(s.engaged, false);
-    assert.equal(engagedMsAt(s, 1_000_000), 0);
-    const e = startEngagement(5, true);
-    assert.equal(engagedMsAt(e, 10_005), 10_000);
+    assert.equal(s.engagedMsAt(1_000_000), 0);
+    const e = new Engagement(5, true);
+    assert.equal(e.engaged, true);
+    assert.equal(e.engagedMsAt(10_005), 10_000);
   });
 
   it('counts engaged time by the server clock between changes', () => {
@@ -87,6 +74,21 @@ describe('engagement', () => {
     assert.equal(s.engagedMs(), 2_000, 'a refused "engaged" starts no span');
   });
 
+  it('ends the open span on idle() whatever the allowance, and says whether it was engaged', () => {
+    const s = session();
+    s.send('engaged');
+    s.advance(CHANGE_INTERVAL_MS);
+    s.send('idle');
+    s.send('engaged');
+    s.advance(3_000);
+    assert.equal(s.send('engaged'), true, 'the allowance is used up');
+    assert.equal(s.state.idle(s.now), true);
+    assert.equal(s.state.engaged, false);
+    s.advance(3_000);
+    assert.equal(s.state.idle(s.now), false, 'already idle');
+    assert.equal(s.engagedMs(), CHANGE_INTERVAL_MS + 3_000);
+  });
+
   it('refuses changes faster than one per 5 s (after a burst of two) and flags them', () => {
     const s = session();
     s.advance(CHANGE_INTERVAL_MS * 10);
@@ -94,7 +96,6 @@ describe('engagement', () => {
     assert.equal(s.send('idle'), false, 'two changes may arrive together');
     assert.equal(s.send('engaged'), true);
     assert.equal(s.state.engaged, false, 'a refused "engaged" is ignored');
-    assert.equal(s.state.violations, 1);
     s.advance(CHANGE_INTERVAL_MS);
     assert.equal(s.send('engaged'), false, 'allowed again after 5 s');
     assert.equal(s.state.engaged, true);
@@ -117,11 +118,10 @@ describe('engagement', () => {
       s.send(i % 3 === 0 ? 'idle' : 'engaged');
     }
     s.advance(30_000);
-    s.close();
     const lasted = s.now - s.started;
-    assert.ok(s.state.engagedMs <= lasted, `${s.state.engagedMs} > ${lasted}`);
+    const engaged = s.report();
+    assert.ok(engaged <= lasted, `${engaged} > ${lasted}`);
     assert.ok(s.limited.length > 9_000, 'the flood is flagged for the transport to close with 4429');
-    assert.equal(s.state.violations, s.limited.length);
   });
 
   it('repeats change nothing but use the allowance', () => {
@@ -136,30 +136,35 @@ describe('engagement', () => {
     assert.equal(s.send('engaged'), true);
   });
 
-  it('finalises on close: the open span counts up to the close, later messages change nothing', () => {
+  it('reports engaged time once: each report takes what accrued since the previous one', () => {
     const s = session();
     s.send('engaged');
     s.advance(12_345);
-    s.close();
-    assert.equal(s.state.closed, true);
-    assert.equal(s.state.engaged, false);
-    assert.equal(s.state.engagedMs, 12_345);
+    assert.equal(s.report(), 12_345);
+    assert.equal(s.state.engaged, true, 'a report does not end the span');
+    s.advance(1_000);
+    s.send('idle');
     s.advance(60_000);
-    assert.equal(s.send('engaged'), false);
-    s.advance(60_000);
-    assert.equal(s.engagedMs(), 12_345);
-    const again = closeEngagement(s.state, s.now + 1_000);
-    assert.equal(again, s.state, 'closing twice is harmless');
+    assert.equal(s.report(), 1_000);
+    assert.equal(s.report(), 0);
+    s.advance(5_000);
+    s.send('engaged');
+    s.advance(2_000);
+    assert.equal(s.engagedMs(), 2_000);
+    assert.equal(s.report(), 2_000);
   });
 
   it('survives a clock that steps back or is not a number', () => {
-    let state = startEngagement(100_000);
-    state = applyChange(state, 'engaged', 110_000).state;
-    state = applyChange(state, 'idle', 90_000).state;
-    assert.equal(state.engagedMs, 0, 'a step back ends the span where it began, not below');
-    state = applyChange(state, 'engaged', NaN).state;
-    state = closeEngagement(state, Infinity);
-    assert.ok(Number.isFinite(state.engagedMs) && state.engagedMs >= 0);
+    const state = new Engagement(100_000);
+    state.change('engaged', 110_000);
+    state.change('idle', 90_000);
+    assert.equal(state.engagedMsAt(200_000), 0, 'a step back ends the span where it began, not below');
+    state.change('engaged', NaN);
+    assert.equal(state.engaged, false, 'a time that is not a number changes nothing');
+    state.change('engaged', 300_000);
+    assert.equal(state.report(NaN), 0);
+    assert.equal(state.report(Infinity), 0);
+    assert.equal(state.engagedMsAt(310_000), 10_000, 'the span goes on from where it was after odd report times');
   });
 
   it('knows which messages are changes', () => {

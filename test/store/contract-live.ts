@@ -159,6 +159,24 @@ export function livePagesContract(name: string, makeHarness: () => Promise<Store
       assert.equal((await store.live(site, 10)).engaged, 0);
     });
 
+    it('keeps a page session\'s engagement when it joins again under another visitor id or identity', async () => {
+      const [a1, a2, b1] = [psid(), psid(), psid()];
+      await read('visitor-a', { id: a1, visitor: 'device-1' });
+      await read('visitor-a', { id: a1, visitor: 'device-2' });
+      await read('visitor-a', { id: a2 });
+      assert.deepEqual([(await page(A))?.readers, (await page(A))?.engaged, (await store.live(site, 10)).engaged], [1, 1, 1]);
+      await store.engage(site, a1, now, report(false));
+      assert.deepEqual([(await page(A))?.engaged, (await store.live(site, 10)).engaged], [1, 1], 'the other tab is still engaged');
+      await store.leave(site, a2, now);
+      assert.deepEqual([(await page(A))?.engaged, (await store.live(site, 10)).engaged], [0, 0]);
+      await store.leave(site, a1, now);
+      await read('visitor-b', { id: b1 });
+      await read('member-b', { id: b1, kind: 'member' });
+      assert.deepEqual([(await page(A))?.readers, (await page(A))?.engaged, (await store.live(site, 10)).engaged], [1, 1, 1]);
+      await store.leave(site, b1, now);
+      assert.deepEqual(await store.live(site, 10), { engaged: 0, sources: sources(), referrers: [], pages: [] });
+    });
+
     it('counts a page\'s readers by the source of their first page session; the site\'s sources sum the pages\'', async () => {
       const first = psid();
       await read('visitor-a', { id: first, source: 'search', referrerHost: 'www.google.com' });

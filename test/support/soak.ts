@@ -230,7 +230,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       return readings.every((r) => r.counts.online.total + r.counts.online.bots === 0 && (r.live?.pages ?? []).every((p) => p.readers === 0));
     });
     if (options.awaitVisitWindow) {
-      const waited = await until('Redis dropped the closed sessions', VISIT_WINDOW_MINUTES * 60_000 + 30_000, async () => (await raw.zcard(keys.seen)) + (await raw.zcard(keys.last)) === 0);
+      const waited = await until('Redis dropped the closed sessions', VISIT_WINDOW_MINUTES * 60_000 + 30_000, async () => (await raw.zcard(keys.recent)) === 0);
       log(`Redis dropped the closed sessions ${waited} ms after the last page left`);
     }
     current.a.end = await readProcessFigures(a);

@@ -59,4 +59,16 @@ describe('HeldSessions', () => {
     assert.equal(held.get('a', 'p1'), undefined);
     assert.equal(held.release('c', 'p1', 'socket 3'), false);
   });
+
+  it("lists a site's holders, and none for a site it holds nothing in", () => {
+    const held = new HeldSessions<string>();
+    held.set('a', 'p1', 'socket 1');
+    held.set('a', 'p2', 'socket 2');
+    held.set('b', 'p1', 'socket 3');
+    held.set('a', 'p1', 'socket 4');
+    assert.deepEqual([...held.holders('a')].sort(), ['socket 2', 'socket 4']);
+    held.release('a', 'p2', 'socket 2');
+    assert.deepEqual([...held.holders('a')], ['socket 4']);
+    assert.deepEqual([...held.holders('c')], []);
+  });
 });

@@ -16,6 +16,7 @@ import {
   type JoinInput,
   type JoinResult,
   type LiveFigures,
+  type OpenSessions,
   type Periods,
   type StartingTotals,
   type Store,
@@ -244,6 +245,9 @@ export class MemoryStore implements Store {
 
   /** Never fires: in one process the transport itself closes the older socket of a psid. */
   onReplaced(_listener: (site: string, psid: string) => void): void {}
+
+  /** Ignored: nothing else ends this process's page sessions, so there is nothing to re-join. */
+  heldBy(_sessions: OpenSessions): void {}
 
   close(): Promise<void> {
     this.closing ??= this.shutdown();

@@ -10,9 +10,11 @@ const DAY_SECONDS = 86_400;
 
 /** Where the scripts record history at `periods` (none: undefined, nothing recorded). */
 export function historyTarget(keys: SiteKeys, periods: Periods | undefined): HistoryTarget {
-  if (periods === undefined) return { keys: [keys.historyPending], args: [''] };
-  keys.historyOf('minute', periods.minute); // a bad bucket key is refused before any script runs
-  return { keys: [keys.historyPending], args: [periods.minute] };
+  if (periods === undefined) return { args: [''] };
+  // A bad bucket key or period is refused before any script runs.
+  keys.historyOf('minute', periods.minute);
+  keys.month(periods.month);
+  return { args: [periods.minute] };
 }
 
 /** A bucket's or pending minute's value as parts: counts and figures as numbers, then peak time and imported flag. */
@@ -62,7 +64,7 @@ export async function readHistory(scripts: Scripts, keys: SiteKeys, period: Hist
     fields.push(field);
   }
   if (buckets.length === 0) return [];
-  const { values, pending } = await scripts.history(keys.historyPending, hashes);
+  const { values, pending } = await scripts.history(keys, hashes);
   // The reply follows the hashes' order; put each value back at its bucket.
   const byPlace = new Map<string, string | null>();
   let i = 0;
@@ -75,7 +77,13 @@ export async function readHistory(scripts: Scripts, keys: SiteKeys, period: Hist
   return buckets.map((bucket) => point(period, byBucket.get(bucket)!));
 }
 
-/** Adds pending minutes into their buckets (lua/rollup-n.lua), in one script; a minute rolled up already is skipped. */
+/** `hash`'s place in rollup-n.lua's KEYS (after the two pending hashes and tot), added once. */
+function hashIndex(hashes: string[], hash: string): number {
+  const index = hashes.indexOf(hash);
+  return (index < 0 ? hashes.push(hash) - 1 : index) + 4;
+}
+
+/** Adds pending minutes into their buckets and totals (lua/rollup-n.lua), in one script; a minute rolled up already is skipped. */
 export async function rollUp(scripts: Scripts, keys: SiteKeys, minutes: readonly string[], retention: HistoryRetention = DEFAULT_HISTORY_RETENTION): Promise<void> {
   if (minutes.length === 0) return;
   const hashes: string[] = [];
@@ -85,13 +93,12 @@ export async function rollUp(scripts: Scripts, keys: SiteKeys, minutes: readonly
     const buckets = bucketsOfMinute(minute);
     for (const period of PERIODS) {
       const { hash, field } = keys.historyOf(period, buckets[period]);
-      let index = hashes.indexOf(hash);
-      if (index < 0) index = hashes.push(hash) - 1;
-      args.push(index + 2, field);
+      args.push(hashIndex(hashes, hash), field);
     }
+    args.push(hashIndex(hashes, keys.day(minute.slice(0, 10))), hashIndex(hashes, keys.month(minute.slice(0, 7))));
   }
   // A minutes hash is made in its hour, an hours hash on its day: each lives its retention (and a day) after.
-  await scripts.rollUp(keys.historyPending, hashes, [(retention.minuteDays + 1) * DAY_SECONDS, (retention.hourDays + 1) * DAY_SECONDS], args);
+  await scripts.rollUp(keys, hashes, [(retention.minuteDays + 1) * DAY_SECONDS, (retention.hourDays + 1) * DAY_SECONDS], args);
 }
 
 /** Sets imported days' or months' counts in one script. */
@@ -114,7 +121,7 @@ export async function importHistory(scripts: Scripts, keys: SiteKeys, period: 'd
   }
   if (rows.length === 0) return;
   // An import sets its days and months: what is pending for them goes in first, so it is not added on top later.
-  const { pending } = await scripts.history(keys.historyPending, new Map());
+  const { pending } = await scripts.history(keys, new Map());
   await rollUp(scripts, keys, pendingMinutes(pending).map(({ minute }) => minute), retention);
   await scripts.importHistory(hashes, args);
 }

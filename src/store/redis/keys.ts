@@ -19,6 +19,8 @@ const BUCKET = {
 } as const;
 export type BucketPeriod = keyof typeof BUCKET;
 
+const MAX_CACHED_SITES = 10_000;
+
 export class KeyError extends TypeError {
   constructor(message: string) {
     super(message);
@@ -37,29 +39,34 @@ export interface SiteKeys {
   /** HASH psid -> "<instance> <claim> <visitor> <tag>[ <page part>]": the one instance holding each open
    * page session, and the page it reads (lua/includes/pages.lua). */
   readonly holder: string;
-  /** HASH identity tag -> open page sessions across all instances. */
+  /** HASH identity tag -> open page sessions across all instances, plus 2^24 per engaged one (lua/includes/pages.lua). */
   readonly who: string;
   /** HASH visitor id -> open member page sessions carrying it: that visitor's guest tabs do not count. */
   readonly memberVisitors: string;
-  /** HASH g/m/b -> distinct identities online. */
+  /** HASH g/m/b -> distinct identities online; peak, peakAt -> most online at once and when; minute bucket
+   * key -> history not yet rolled up (lua/includes/history.lua): one read and one write per script. */
   readonly online: string;
-  /** ZSET psid -> leave time, of page sessions that closed (an open one is in holder): a return within the visit window resumes. */
-  readonly seen: string;
-  /** ZSET identity tag -> time of last activity. */
-  readonly last: string;
-  /** HASH {visits, pageviews} lifetime. */
+  /** ZSET "p:<psid>" -> leave time, of page sessions that closed (an open one is in holder): a return within
+   * the visit window resumes; identity tag -> time of last activity (lua/includes/sessions.lua). */
+  readonly recent: string;
+  /** Version 5's ZSETs psid -> leave time and tag -> last activity (now in recent), and HASH tag -> engaged
+   * open sessions (now in who): lua/migrate-5.lua moves them at start. */
+  readonly legacySeen: string;
+  readonly legacyLast: string;
+  readonly legacyEngagedBy: string;
+  /** HASH {visits, pageviews} lifetime, without the minutes pending in online. */
   readonly tot: string;
-  /** HASH {online, at}. */
+  /** HASH {online, at}: version 5's peak, read as long as it is the larger. */
   readonly peak: string;
   /** STRING a random id, set once and kept for ever: gone after a reconnect means Redis lost the site's data. */
   readonly marker: string;
   /** The live pages' keys, in the order the scripts take them (lua/includes/pages.lua describes each). */
-  readonly livePages: readonly [pages: string, meta: string, sources: string, readers: string, engagedBy: string, live: string, referrers: string];
+  readonly livePages: readonly [pages: string, meta: string, sources: string, readers: string, live: string, referrers: string];
   /** HASH psid -> identity tag: the page sessions one instance joined (an index for its reap; `holder` decides). */
   sess(instanceId: string): string;
-  /** HASH {visits, pageviews} of one day, e.g. "2026-11-26". */
+  /** HASH {visits, pageviews} of one day, e.g. "2026-11-26", without the minutes pending in online. */
   day(day: string): string;
-  /** HASH {visits, pageviews} of one month, e.g. "2026-11". */
+  /** HASH {visits, pageviews} of one month, e.g. "2026-11", without the minutes pending in online. */
   month(month: string): string;
   /** ZSET url -> pageviews of one day's pages. */
   dayPages(day: string): string;
@@ -72,9 +79,9 @@ export interface SiteKeys {
    * day in that of its year, a month in that of all months, both kept for ever (field: the bucket key).
    * Small hashes, so Redis keeps the fine ones compact (listpack). */
   historyOf(period: BucketPeriod, bucket: string): HistoryField;
-  /** HASH minute bucket key -> figures recorded in that minute and not yet added to its buckets
-   * (lua/includes/history.lua): the scripts of pageviews and presence write only here. */
-  readonly historyPending: string;
+  /** HASH minute bucket key -> figures of version 5 not yet added to its buckets, its totals counted
+   * already (lua/includes/history.lua); pending minutes are in online now. */
+  readonly legacyHistoryPending: string;
 }
 
 export interface HistoryField {
@@ -88,6 +95,9 @@ export class Keys {
   /** Pub/sub channel: a page session moved to another instance; its old holder closes the old socket. */
   readonly replaced: string;
 
+  /** Every join and leave needs its site's keys: built once per site, not some 20 strings per call. */
+  private readonly bySite = new Map<string, SiteKeys>();
+
   constructor(private readonly prefix: string) {
     checked('key prefix', prefix, SAFE_PART);
     this.changes = `${prefix}:changes`;
@@ -96,6 +106,17 @@ export class Keys {
 
   /** Throws KeyError for a site id that is not safe inside a hash tag, before any Redis call. */
   site(site: string): SiteKeys {
+    let keys = this.bySite.get(site);
+    if (keys === undefined) {
+      keys = this.build(site);
+      // Only configured sites reach the store in the service; the bound keeps any other caller's memory flat.
+      if (this.bySite.size >= MAX_CACHED_SITES) this.bySite.clear();
+      this.bySite.set(site, keys);
+    }
+    return keys;
+  }
+
+  private build(site: string): SiteKeys {
     const base = `${this.prefix}:{${checked('site', site, SAFE_PART)}}:`;
     return {
       inst: `${base}inst`,
@@ -103,19 +124,21 @@ export class Keys {
       who: `${base}who`,
       memberVisitors: `${base}mvis`,
       online: `${base}online`,
-      seen: `${base}seen`,
-      last: `${base}last`,
+      recent: `${base}recent`,
+      legacySeen: `${base}seen`,
+      legacyLast: `${base}last`,
+      legacyEngagedBy: `${base}ewho`,
       tot: `${base}tot`,
       peak: `${base}peak`,
       marker: `${base}marker`,
-      livePages: [`${base}pages`, `${base}pmeta`, `${base}psrc`, `${base}preaders`, `${base}ewho`, `${base}live`, `${base}refs`],
+      livePages: [`${base}pages`, `${base}pmeta`, `${base}psrc`, `${base}preaders`, `${base}live`, `${base}refs`],
       sess: (instanceId) => `${base}sess:${checked('instance id', instanceId, SAFE_PART)}`,
       day: (day) => `${base}day:${checked('day', day, DAY)}`,
       month: (month) => `${base}month:${checked('month', month, MONTH)}`,
       dayPages: (day) => `${base}dpages:${checked('day', day, DAY)}`,
       dayPageInfo: (day) => `${base}dpinfo:${checked('day', day, DAY)}`,
       salt: (day) => `${base}salt:${checked('day', day, DAY)}`,
-      historyPending: `${base}hpend`,
+      legacyHistoryPending: `${base}hpend`,
       historyOf: (period, bucket) => {
         if (!Object.hasOwn(BUCKET, period)) throw new KeyError(`period: expected minute, hour, day or month, got ${JSON.stringify(period)}`);
         checked(`${period} bucket`, bucket, BUCKET[period]);

@@ -1,5 +1,5 @@
 // What instances tell each other over Redis pub/sub: that a site's counts changed (coalesced per site),
-// and that a page session moved to another instance (published by join-22.lua itself, so a join whose
+// and that a page session moved to another instance (published by join-15.lua itself, so a join whose
 // reply was lost and is re-sent still tells the old holder exactly once). Pub/sub delivers at most
 // once: what is published while a subscriber reconnects is lost, hence the resync below.
 import type { RedisClient } from './connect.js';

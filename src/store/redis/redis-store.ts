@@ -15,13 +15,13 @@
 import { randomBytes } from 'node:crypto';
 import { v4 as uuidv4 } from 'uuid';
 import { ChangeListeners } from '../change-listeners.js';
-import type { DayPage, EngagementReport, HistoryPeriod, HistoryPoint, ImportedCounts, JoinInput, JoinResult, LiveFigures, Periods } from '../store.js';
+import type { DayPage, EngagementReport, HistoryPeriod, HistoryPoint, ImportedCounts, JoinInput, JoinResult, LiveFigures, OpenSessions, Periods } from '../store.js';
 import type { Durability, StartingTotals, Store, StoreCounts, StoreLogger, StoreOptions } from '../store.js';
 import { historyTarget, importHistory, readHistory, rollUp } from './history.js';
 import { answerWithin, checkReady, connectRedis, type RedisClient, type RedisTarget } from './connect.js';
 import { Keys, type SiteKeys } from './keys.js';
 import { check, checkedJoin, checkReport } from './join-input.js';
-import { HeldPages } from './held-pages.js';
+import { Claims } from './claims.js';
 import { LivePagesReader, pageLimits } from './live-pages.js';
 import { ChangePublisher, changeFrom, movedFrom, NoticeSubscriber } from './notices.js';
 import { PersistenceWatch } from './persistence.js';
@@ -45,6 +45,8 @@ export interface RedisStoreOptions extends StoreOptions {
 /** How long close() may spend ending its sessions in Redis before it just disconnects. */
 const CLOSE_TIMEOUT_MS = 2_000;
 const SALT_LIFETIME_MS = 48 * 3_600_000;
+/** Version 5 entries moved per script call at start: a few milliseconds of Redis each. */
+const MIGRATE_BATCH = 1_000;
 export const DEFAULT_MAX_PENDING_JOINS = 10_000;
 
 export class RedisStore implements Store {
@@ -60,8 +62,10 @@ export class RedisStore implements Store {
   private readonly readScripts: Scripts;
   private readonly livePages: LivePagesReader;
   private readonly logger: StoreLogger;
-  /** The page sessions this instance holds, per site: what it re-joins if it was reaped. */
-  private readonly held = new HeldPages();
+  /** This instance's latest claim of each page session it holds, per site: which ones a resync re-joins. */
+  private readonly held = new Claims();
+  /** The sessions themselves, as the transport has them now (heldBy): what a resync re-joins. */
+  private sessions: OpenSessions = () => [];
   private readonly listeners: ChangeListeners;
   private readonly replacedListeners: ((site: string, psid: string) => void)[] = [];
   private readonly publisher: ChangePublisher;
@@ -107,8 +111,17 @@ export class RedisStore implements Store {
   async start(): Promise<void> {
     await Promise.all([this.client.connect(), this.reader.connect(), this.notices.start()]);
     await this.persistence.start();
+    await this.migrate();
     await this.heartbeat();
     this.scheduleHeartbeat();
+  }
+
+  /** Moves what version 5 kept in other keys (migrate-5.lua), in batches that keep Redis responsive. */
+  private async migrate(): Promise<void> {
+    await Promise.all(this.options.sites.map(async (site) => {
+      const keys = this.keys.site(site);
+      while ((await this.scripts.migrate(keys, MIGRATE_BATCH)) > 0);
+    }));
   }
 
   async join(input: JoinInput): Promise<JoinResult> {
@@ -128,9 +141,6 @@ export class RedisStore implements Store {
       throw error;
     });
     if (reply.missing && this.held.count(input.site) > 0) this.resync(input.site, input.now).catch(this.warn('resync after being reaped failed'));
-    // Recorded only after Redis counted it, so a resync never races the original join; not at all when
-    // it already moved on to another instance or left.
-    if (this.held.isLatest(input.site, input.psid, claim)) this.held.hold(input.site, input.psid, { tag, visitor: input.visitor, periods: input.periods, claim, page });
     this.changed(input.site);
     return { pageview: reply.pageview, visit: reply.visit };
   }
@@ -152,9 +162,6 @@ export class RedisStore implements Store {
     checkReport(report);
     const keys = this.keys.site(site);
     keys.dayPages(report.periods.day); // a bad day is refused before anything changes
-    const held = this.held.get(site, psid);
-    // A resync re-joins the session as it is now.
-    if (held?.page !== undefined) this.held.hold(site, psid, { ...held, page: { ...held.page, engaged: report.engaged } });
     const changed = this.scripts.engage(keys, this.instanceId, psid, report.engaged, report.periods.day, report.engagedMs);
     if (await this.untilClosed(changed)) this.changed(site);
   }
@@ -195,7 +202,7 @@ export class RedisStore implements Store {
     const keys = this.keys.site(site);
     if (Object.keys(fields).length === 0) return;
     checkReady(this.client);
-    await this.client.hset(keys.tot, fields);
+    await this.scripts.setTotals(keys, fields);
     this.changed(site);
   }
 
@@ -222,6 +229,10 @@ export class RedisStore implements Store {
 
   onReplaced(listener: (site: string, psid: string) => void): void {
     this.replacedListeners.push(listener);
+  }
+
+  heldBy(sessions: OpenSessions): void {
+    this.sessions = sessions;
   }
 
   durability(): Durability {
@@ -344,19 +355,32 @@ export class RedisStore implements Store {
     }));
   }
 
-  /** Re-joins every session held in a site after this instance was reaped; they resume, uncounted. */
+  /** Re-joins every session held in a site after this instance was reaped, as the transport has it now
+   * (page, source, engagement); they resume, uncounted. */
   private async resync(site: string, now: number): Promise<void> {
+    // The transport records a session a few promise steps after its join's reply: one macrotask later,
+    // every join Redis answered before the reap is listed.
+    await new Promise((resolve) => setImmediate(resolve));
     const keys = this.keys.site(site);
     const history = this.historyAt(site, keys, now);
-    const held = this.held.list(site);
+    const rejoins: { psid: string; claim: number; reply: ReturnType<Scripts['join']> }[] = [];
     // All commands are issued in this turn, before any later leave, so Redis sees them in order.
-    const replies = await Promise.all(held.map(({ psid, tag, visitor, periods, claim, page }) => this.scripts.join({
-      keys, replacedChannel: this.keys.replaced, site, instanceId: this.instanceId, psid, tag, visitor, claim, now,
-      presenceTtlMs: this.options.presenceTtlMs, visitWindowMs: this.options.visitWindowMs, periods, resume: true, page, history,
-    })));
+    for (const input of this.sessions(site, now)) {
+      // Only sessions this instance joined that did not leave or move away since: they keep their latest claim.
+      const claim = this.held.latest(site, input.psid);
+      if (claim === undefined) continue;
+      const { tag, page } = checkedJoin(input);
+      const reply = this.scripts.join({
+        keys, replacedChannel: this.keys.replaced, site, instanceId: this.instanceId, psid: input.psid, tag, visitor: input.visitor, claim, now: input.now,
+        presenceTtlMs: this.options.presenceTtlMs, visitWindowMs: this.options.visitWindowMs, periods: input.periods, resume: true, page, history,
+      });
+      rejoins.push({ psid: input.psid, claim, reply });
+    }
+    if (rejoins.length === 0) return;
+    const replies = await Promise.all(rejoins.map(({ reply }) => reply));
     // Pages that reconnected to another instance meanwhile belong to it now.
     replies.forEach((reply, i) => {
-      const { psid, claim } = held[i]!;
+      const { psid, claim } = rejoins[i]!;
       if (reply.elsewhere && this.held.isLatest(site, psid, claim)) this.release(site, psid);
     });
     this.changed(site);

@@ -9,7 +9,7 @@ import { PERIOD_TTL_SECONDS, type SiteKeys } from './keys.js';
 import { pageLimits } from './live-pages.js';
 
 /** Bump when a script's KEYS/ARGV layout changes, so a client never pairs old code with new Lua. */
-const VERSION = 5;
+const VERSION = 6;
 const DEAD_PER_HEARTBEAT = 64;
 /** A minute first recorded this long ago is over, even by a clock a minute behind: the heartbeat lists it for rollup. */
 const ROLL_UP_AFTER_MS = 120_000;
@@ -26,14 +26,16 @@ function source(file: string): string {
 
 // "-n": the script takes any number of keys, counted in its call.
 const FILES = {
-  join: 'join-22.lua',
-  leave: 'leave-18.lua',
+  join: 'join-15.lua',
+  leave: 'leave-14.lua',
   engage: 'engage-10.lua',
-  reap: 'reap-17.lua',
+  reap: 'reap-13.lua',
   forget: 'forget-2.lua',
-  heartbeat: 'heartbeat-5.lua',
+  heartbeat: 'heartbeat-4.lua',
+  migrate: 'migrate-5.lua',
   rollUp: 'rollup-n.lua',
   read: 'read-6.lua',
+  setTotals: 'set-totals-2.lua',
   live: 'live-5.lua',
   dayPages: 'day-pages-2.lua',
   history: 'history-n.lua',
@@ -67,10 +69,9 @@ export interface JoinCall {
   readonly history: HistoryTarget;
 }
 
-/** Where a script records history, as lua/includes/history.lua takes it (history.ts historyTarget). */
+/** Where a script records history, as lua/includes/history.lua takes it (history.ts historyTarget): the
+ * pending minutes are in the online hash, which the scripts take anyway. */
 export interface HistoryTarget {
-  /** The site's pending minutes hash. */
-  readonly keys: readonly string[];
   /** The minute's bucket key ("" for none: nothing recorded). */
   readonly args: readonly string[];
 }
@@ -92,7 +93,7 @@ export interface JoinPage {
   readonly engaged: boolean;
 }
 
-/** The live pages' bounds and the names past them, as join-22.lua takes them. */
+/** The live pages' bounds and the names past them, as join-15.lua takes them. */
 export interface PageLimits {
   readonly maxLivePages: number;
   readonly maxReferrers: number;
@@ -116,7 +117,7 @@ export interface JoinReply {
   readonly elsewhere: boolean;
 }
 
-/** The notice join-22.lua publishes when a page session moves away from instance `from`. */
+/** The notice join-15.lua publishes when a page session moves away from instance `from`. */
 export interface ReplacedNotice {
   readonly site: string;
   readonly psid: string;
@@ -156,11 +157,10 @@ export class Scripts {
     const { keys, page } = call;
     const limits = this.limits;
     const reply = (await this.commands.join(
-      keys.inst, keys.sess(call.instanceId), keys.holder, keys.who, keys.online, keys.memberVisitors, keys.seen, keys.last,
-      keys.tot, keys.day(call.periods.day), keys.month(call.periods.month), keys.peak,
-      ...keys.livePages, keys.dayPages(call.periods.day), keys.dayPageInfo(call.periods.day), ...call.history.keys,
+      keys.inst, keys.sess(call.instanceId), keys.holder, keys.who, keys.online, keys.memberVisitors, keys.recent,
+      ...keys.livePages, keys.dayPages(call.periods.day), keys.dayPageInfo(call.periods.day),
       call.instanceId, call.psid, call.tag, call.visitor, call.now, call.presenceTtlMs, call.now - call.visitWindowMs,
-      PERIOD_TTL_SECONDS.day, PERIOD_TTL_SECONDS.month, call.resume ? 1 : 0, call.claim, call.replacedChannel, call.site,
+      call.resume ? 1 : 0, call.claim, call.replacedChannel, call.site,
       page === undefined ? '' : `${page.engaged ? 1 : 0} ${page.source} ${page.host} ${page.url}`,
       page?.title ?? '', page?.section ?? '', page?.author ?? '',
       limits.maxLivePages, limits.maxReferrers, limits.otherPage, limits.otherReferrer, ...this.dayLimits(), ...call.history.args,
@@ -172,8 +172,8 @@ export class Scripts {
   async leave(keys: SiteKeys, instanceId: string, psid: string, now: number, history: HistoryTarget, engaged?: { day: string; ms: number }): Promise<boolean> {
     const day = engaged?.day ?? NO_REPORT_DAY;
     const reply = await this.commands.leave(
-      keys.sess(instanceId), keys.holder, keys.who, keys.online, keys.memberVisitors, keys.seen, keys.last, keys.peak,
-      ...keys.livePages, keys.dayPages(day), keys.dayPageInfo(day), ...history.keys,
+      keys.sess(instanceId), keys.holder, keys.who, keys.online, keys.memberVisitors, keys.recent,
+      ...keys.livePages, keys.dayPages(day), keys.dayPageInfo(day),
       instanceId, psid, now, engaged?.ms ?? 0, ...this.dayLimits(), ...history.args,
     );
     return reply === 1;
@@ -182,7 +182,7 @@ export class Scripts {
   /** Returns whether the page's live figures changed. */
   async engage(keys: SiteKeys, instanceId: string, psid: string, engaged: boolean, day: string, engagedMs: number): Promise<boolean> {
     const reply = await this.commands.engage(
-      keys.holder, ...keys.livePages, keys.dayPages(day), keys.dayPageInfo(day), instanceId, psid, engaged ? 1 : 0, engagedMs, ...this.dayLimits(),
+      keys.holder, keys.who, ...keys.livePages, keys.dayPages(day), keys.dayPageInfo(day), instanceId, psid, engaged ? 1 : 0, engagedMs, ...this.dayLimits(),
     );
     return reply === 1;
   }
@@ -190,8 +190,8 @@ export class Scripts {
   /** Returns how many page sessions the reaped instance held. `ifExpired`: only when its presence expired by Redis's clock. */
   async reap(keys: SiteKeys, instanceId: string, now: number, ifExpired: boolean, history: HistoryTarget): Promise<number> {
     const reply = await this.commands.reap(
-      keys.inst, keys.sess(instanceId), keys.holder, keys.who, keys.online, keys.memberVisitors, keys.seen, keys.last, keys.peak,
-      ...keys.livePages, ...history.keys, instanceId, now, ifExpired ? 1 : 0, ...history.args,
+      keys.inst, keys.sess(instanceId), keys.holder, keys.who, keys.online, keys.memberVisitors, keys.recent,
+      ...keys.livePages, instanceId, now, ifExpired ? 1 : 0, ...history.args,
     );
     return reply as number;
   }
@@ -201,32 +201,47 @@ export class Scripts {
     await this.commands.forget(keys.sess(instanceId), keys.holder, instanceId, psid);
   }
 
+  /** Moves one batch of the site's version 5 data (migrate-5.lua); 0 once nothing is left. */
+  async migrate(keys: SiteKeys, batch: number): Promise<number> {
+    return (await this.commands.migrate(keys.recent, keys.legacySeen, keys.legacyLast, keys.legacyEngagedBy, keys.who, batch)) as number;
+  }
+
   /** `visitCutoff`: now - the visit window; closed page sessions and identities older than it are dropped. */
   async heartbeat(keys: SiteKeys, instanceId: string, presenceTtlMs: number, now: number, visitCutoff: number, history: HistoryTarget): Promise<HeartbeatReply> {
     const [missing, dead, pendingMinutes] = (await this.commands.heartbeat(
-      keys.inst, keys.seen, keys.last, keys.online, ...history.keys,
+      keys.inst, keys.recent, keys.online, keys.legacyHistoryPending,
       instanceId, presenceTtlMs, DEAD_PER_HEARTBEAT, visitCutoff, ...history.args, now, ROLL_UP_AFTER_MS,
     )) as [number, string[], string[]];
     return { missing: missing === 1, dead, pendingMinutes };
   }
 
-  /** Flat HMGET values in the order read-6.lua documents; null for a missing field. */
+  /** Flat values in the order read-6.lua documents; null for a missing field. */
   async read(keys: SiteKeys, periods: Periods): Promise<(string | null)[]> {
     return (await this.commands.read(
       keys.online, keys.tot, keys.day(periods.day), keys.month(periods.month), keys.peak, keys.day(periods.yesterday),
+      periods.day, periods.month, periods.yesterday,
     )) as (string | null)[];
   }
 
-  /** Each bucket's value (lua/includes/history.lua), null for none, and the pending minutes; `hashes`: each hash with its fields. */
-  async history(pending: string, hashes: ReadonlyMap<string, readonly string[]>): Promise<HistoryReply> {
+  /** Sets lifetime totals as reads will show them (set-totals-2.lua); `fields`: visits and/or pageviews. */
+  async setTotals(keys: SiteKeys, fields: Readonly<Record<string, number>>): Promise<void> {
+    await this.commands.setTotals(keys.tot, keys.online, ...Object.entries(fields).flat());
+  }
+
+  /** Each bucket's value (lua/includes/history.lua), null for none, and the pending minutes of both pending hashes; `hashes`: each hash with its fields. */
+  async history(keys: SiteKeys, hashes: ReadonlyMap<string, readonly string[]>): Promise<HistoryReply> {
     const fields = [...hashes.values()];
-    const [values, flat] = (await this.commands.history(hashes.size + 1, pending, ...hashes.keys(), ...fields.map((f) => f.length), ...fields.flat())) as [(string | null)[], string[]];
+    const [values, flat] = (await this.commands.history(
+      hashes.size + 2, keys.online, keys.legacyHistoryPending, ...hashes.keys(), ...fields.map((f) => f.length), ...fields.flat(),
+    )) as [(string | null)[], string[]];
     return { values, pending: flat };
   }
 
-  /** `minutes`: nine arguments a minute, as rollup-n.lua takes them, with `hashes` their KEYS after the pending hash. */
-  async rollUp(pending: string, hashes: readonly string[], ttls: readonly [minutes: number, hours: number], minutes: readonly (string | number)[]): Promise<number> {
-    return (await this.commands.rollUp(hashes.length + 1, pending, ...hashes, ...ttls, ...minutes)) as number;
+  /** `minutes`: eleven arguments a minute, as rollup-n.lua takes them, with `hashes` their KEYS after the pending hashes and tot. */
+  async rollUp(keys: SiteKeys, hashes: readonly string[], ttls: readonly [minutes: number, hours: number], minutes: readonly (string | number)[]): Promise<number> {
+    return (await this.commands.rollUp(
+      hashes.length + 3, keys.online, keys.legacyHistoryPending, keys.tot, ...hashes, ...ttls, PERIOD_TTL_SECONDS.day, PERIOD_TTL_SECONDS.month, ...minutes,
+    )) as number;
   }
 
   /** `rows`: per bucket its hash's index in `hashes`, field, visits, pageviews, as import-history-n.lua takes them. */
@@ -235,7 +250,7 @@ export class Scripts {
   }
 
   async live(keys: SiteKeys, mostPages: number, mostReferrers: number): Promise<LiveReply> {
-    const [pages, meta, sources, , , live, referrers] = keys.livePages;
+    const [pages, meta, sources, , live, referrers] = keys.livePages;
     return (await this.commands.live(pages, meta, sources, live, referrers, mostPages, mostReferrers, ...SOURCES)) as LiveReply;
   }
 

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { Redis } from 'ioredis';
 import type { RedisStoreOptions } from '../../../src/store/redis/redis-store.js';
-import type { JoinInput, Periods } from '../../../src/store/store.js';
+import type { EngagementReport, JoinInput, Periods, Store } from '../../../src/store/store.js';
 import type { RedisServer } from '../../support/redis-server.js';
 
 export const PREFIX = 'hc';
@@ -26,6 +26,31 @@ export async function waitFor(what: string, condition: () => Promise<boolean> | 
     if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** Stands in for the transport, which keeps a store's open page sessions (heldBy): the joins that completed,
+ * engaged as their last engage said, until they leave. Joins, engages and leaves go through it. */
+export function transportFor(store: Store) {
+  const open = new Map<string, JoinInput>();
+  store.heldBy((site, now) => [...open.values()].filter((input) => input.site === site).map((input) => ({ ...input, now })));
+  return {
+    /** The sessions it lists, by psid: a test may leave one listed that the store no longer holds. */
+    open,
+    async join(input: JoinInput) {
+      const result = await store.join(input);
+      open.set(input.psid, input);
+      return result;
+    },
+    async engage(site: string, psid: string, now: number, report: EngagementReport) {
+      const input = open.get(psid);
+      if (input !== undefined) open.set(psid, { ...input, engaged: report.engaged });
+      await store.engage(site, psid, now, report);
+    },
+    async leave(site: string, psid: string, now: number) {
+      open.delete(psid);
+      await store.leave(site, psid, now);
+    },
+  };
 }
 
 /** A plain client for looking at and poking the server; its reconnect errors are expected noise. */

@@ -94,7 +94,7 @@ describe('redis store history', { timeout: 20_000 }, () => {
     await a.join(input('visitor-a'));
     await b.join(input('visitor-b'));
     const admin = adminClient(server);
-    const pending = `${PREFIX}:{${SITE}}:hpend`;
+    const pending = `${PREFIX}:{${SITE}}:online`;
     const minute = bucketKey(T, ZONE, 'minute');
     assert.equal(await admin.hexists(pending, minute), 1, 'pending while its minute runs');
     const before = await pointsAt(a, T);
@@ -110,6 +110,63 @@ describe('redis store history', { timeout: 20_000 }, () => {
     assert.deepEqual(late.map((point) => point.pageviews), [3, 3, 3, 3]);
     await waitFor('the late record to be rolled up', async () => (await admin.hexists(pending, minute)) === 0);
     assert.deepEqual(await pointsAt(a, T), late);
+    admin.disconnect();
+  });
+
+  it('reads totals the same while their minutes are pending and once rolled up, set totals included', async () => {
+    await start();
+    const store = await open({ presenceTtlMs: 300 });
+    await store.join(input('visitor-a'));
+    await store.join(input('visitor-b'));
+    const admin = adminClient(server);
+    const online = `${PREFIX}:{${SITE}}:online`;
+    const minute = bucketKey(T, ZONE, 'minute');
+    const today = periodsAt(T, ZONE);
+    const tomorrow = periodsAt(T + 86_400_000, ZONE);
+    const totals = async () => {
+      const [now, next] = [await store.read(SITE, today), await store.read(SITE, tomorrow)];
+      return { pageviews: now.pageviews, visits: now.visits, yesterday: next.pageviews.yesterday };
+    };
+    assert.equal(await admin.hexists(`${PREFIX}:{${SITE}}:tot`, 'pageviews'), 0, 'the joins wrote no totals');
+    assert.deepEqual(await totals(), {
+      pageviews: { total: 2, today: 2, month: 2, yesterday: 0 }, visits: { total: 2, today: 2, month: 2, yesterday: 0 }, yesterday: 2,
+    });
+    await store.setTotals(SITE, { pageviews: 1_000, visits: 500 });
+    const pending = await totals();
+    assert.deepEqual(pending, {
+      pageviews: { total: 1_000, today: 2, month: 2, yesterday: 0 }, visits: { total: 500, today: 2, month: 2, yesterday: 0 }, yesterday: 2,
+    });
+    skip = 3 * 60_000;
+    await waitFor('the minute to be rolled up', async () => (await admin.hexists(online, minute)) === 0);
+    assert.deepEqual(await totals(), pending, 'the same once rolled up');
+    assert.ok((await admin.ttl(`${PREFIX}:{${SITE}}:day:${today.day}`)) > 0, 'the day\'s totals expire');
+    await store.join(input('visitor-c'));
+    assert.equal((await store.read(SITE, periodsAt(clock(), ZONE))).pageviews.total, 1_001);
+    admin.disconnect();
+  });
+
+  it('rolls minutes pending from version 5 into history without adding them to the totals again', async () => {
+    await start();
+    const admin = adminClient(server);
+    const legacy = `${PREFIX}:{${SITE}}:hpend`;
+    const minute = bucketKey(T, ZONE, 'minute');
+    // Version 5's joins counted these 5 pageviews and 3 visits in the totals already.
+    await admin.hset(`${PREFIX}:{${SITE}}:tot`, { pageviews: 5, visits: 3 });
+    await admin.hset(legacy, minute, `5 3 2 2 0 0 ${T} ${T}`);
+    const store = await open({ presenceTtlMs: 300 });
+    await store.join(input('visitor-a'));
+    const want = { pageviews: 6, visits: 4, peak: peak(2, 2, 0, 0) };
+    assert.deepEqual(await pointsAt(store, T), [want, want, want, want], 'both pending entries read');
+    const counts = async () => {
+      const read = await store.read(SITE, periodsAt(T, ZONE));
+      return { pageviews: read.pageviews, visits: read.visits };
+    };
+    const before = await counts();
+    assert.deepEqual(before, { pageviews: { total: 6, today: 1, month: 1, yesterday: 0 }, visits: { total: 4, today: 1, month: 1, yesterday: 0 } });
+    skip = 3 * 60_000;
+    await waitFor('both minutes to be rolled up', async () => (await admin.exists(legacy)) === 0 && (await admin.hexists(`${PREFIX}:{${SITE}}:online`, minute)) === 0);
+    assert.deepEqual(await pointsAt(store, T), [want, want, want, want], 'the same once rolled up');
+    assert.deepEqual(await counts(), before, 'the old minute added nothing to the totals');
     admin.disconnect();
   });
 

@@ -12,7 +12,7 @@ import { Scripts } from '../../../src/store/redis/scripts.js';
 import type { JoinInput } from '../../../src/store/store.js';
 import { startRedisProxy } from '../../support/redis-proxy.js';
 import { PERSISTENT, type RedisServer, startRedisServer } from '../../support/redis-server.js';
-import { adminClient, READING, DAY, PREFIX, SITE, startCrashingInstance, storeOptions, waitFor, WINDOW } from './harness.js';
+import { adminClient, READING, DAY, PREFIX, SITE, startCrashingInstance, storeOptions, transportFor, waitFor, WINDOW } from './harness.js';
 
 const MINUTE = 60_000;
 
@@ -144,7 +144,7 @@ describe('redis store: one holder per page session', { timeout: 20_000 }, () => 
     const b = await open();
     const heardByA = replacedOn(a);
     const page = input('visitor-a');
-    await a.join(page);
+    await transportFor(a).join(page);
     await reap(a.instanceId, false); // what another instance does while A is paused
     assert.deepEqual(await b.join(page), { pageview: false, visit: false }, 'resumed within the window');
     await waitFor('A to find that B holds the page', () => heardByA.length === 1, 2_000);

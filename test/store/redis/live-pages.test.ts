@@ -13,12 +13,12 @@ import { DAY_PAGES_KEEP_DAYS, DAY_PAGES_MAX, type JoinInput, type LiveFigures, t
 import { startRedisProxy } from '../../support/redis-proxy.js';
 import { PERSISTENT, type RedisServer, startRedisServer } from '../../support/redis-server.js';
 import { sources } from '../contract-live.js';
-import { adminClient, allKeys, ARTICLE, DAY, PREFIX, SITE, startCrashingInstance, storeOptions, waitFor } from './harness.js';
+import { adminClient, allKeys, ARTICLE, DAY, PREFIX, SITE, startCrashingInstance, storeOptions, transportFor, waitFor } from './harness.js';
 
 const OTHER_ARTICLE = 'https://news.example/a/2';
 const NOBODY: LiveFigures = { engaged: 0, sources: sources(), referrers: [], pages: [] };
 /** The keys that exist only while someone reads a page. */
-const LIVE_KEY = /:(pages|pmeta|psrc|preaders|ewho|refs)$/;
+const LIVE_KEY = /:(pages|pmeta|psrc|preaders|who|refs)$/;
 
 interface Reading {
   readonly url?: string;
@@ -165,9 +165,10 @@ describe('redis store: live pages', { timeout: 30_000 }, () => {
 
   it('re-joins its readers, counting no day pageview, when it finds it was reaped', async () => {
     const store = await open({ presenceTtlMs: 300 });
+    const transport = transportFor(store);
     const page = input('visitor-a', { source: 'search', referrerHost: 'www.google.com', engaged: false });
-    await store.join(page);
-    await store.engage(SITE, page.psid, Date.now(), { engaged: true, engagedMs: 0, periods: DAY });
+    await transport.join(page);
+    await transport.engage(SITE, page.psid, Date.now(), { engaged: true, engagedMs: 0, periods: DAY });
     await reapWhilePaused(store);
     assert.deepEqual(await store.live(SITE, 10), NOBODY);
     await waitFor('the heartbeat to re-join', async () => (await store.readers(SITE, [ARTICLE]))[0] === 1, 2_000);

@@ -12,7 +12,7 @@ import type { JoinInput } from '../../../src/store/store.js';
 import { startRedisProxy } from '../../support/redis-proxy.js';
 import { PERSISTENT, type RedisServer, startRedisServer } from '../../support/redis-server.js';
 import { storeContract } from '../contract.js';
-import { adminClient, READING, allKeys, DAY, PREFIX, SITE, startCrashingInstance, storeOptions, waitFor, WINDOW } from './harness.js';
+import { adminClient, READING, allKeys, DAY, PREFIX, SITE, startCrashingInstance, storeOptions, transportFor, waitFor, WINDOW } from './harness.js';
 
 storeContract('redis', async () => {
   const server = await startRedisServer(PERSISTENT);
@@ -141,7 +141,7 @@ describe('redis store', { timeout: 20_000 }, () => {
     const page = input('visitor-a');
     await store.join(page);
     await store.leave(SITE, page.psid, Date.now());
-    const entries = async () => (await admin.zcard(`${PREFIX}:{${SITE}}:seen`)) + (await admin.zcard(`${PREFIX}:{${SITE}}:last`));
+    const entries = async () => admin.zcard(`${PREFIX}:{${SITE}}:recent`);
     assert.equal(await entries(), 2);
     assert.deepEqual(await store.join({ ...page, now: Date.now() }), { pageview: false, visit: false }, 'resumes within the window');
     await store.leave(SITE, page.psid, Date.now());
@@ -162,7 +162,7 @@ describe('redis store', { timeout: 20_000 }, () => {
     await new Promise((resolve) => setTimeout(resolve, 250));
     await admin.script('FLUSH');
     await store.close();
-    assert.deepEqual((await admin.hgetall(`hc:{${SITE}}:online`)), { g: '0' }, 'close reaped its sessions');
+    assert.deepEqual(await admin.hmget(`hc:{${SITE}}:online`, 'g', 'm', 'b'), ['0', null, null], 'close reaped its sessions');
     assert.deepEqual(warnings, []);
   });
 
@@ -183,6 +183,18 @@ describe('redis store', { timeout: 20_000 }, () => {
     assert.equal(counts.online.guest, 2);
     assert.deepEqual(await store.join(input('visitor-c')), { pageview: true, visit: true }, 'scripts reload after the restart');
     assert.equal((await store.read(SITE, DAY)).pageviews.total, 3_000_000_002);
+  });
+
+  it('reads the peak kept by version 5 while it is the larger', async () => {
+    await admin.hset(`hc:{${SITE}}:peak`, { online: 2, at: 1_000 });
+    const store = await open();
+    await store.join(input('visitor-a'));
+    assert.deepEqual((await store.read(SITE, DAY)).peak, { online: 2, at: 1_000 });
+    await store.join(input('visitor-b'));
+    assert.deepEqual((await store.read(SITE, DAY)).peak, { online: 2, at: 1_000 }, 'a tie keeps the earlier peak');
+    const at = Date.now();
+    await store.join({ ...input('visitor-c'), now: at });
+    assert.deepEqual((await store.read(SITE, DAY)).peak, { online: 3, at });
   });
 
   it('creates no key for reads or bad input, and tags every key with its site', async () => {
@@ -211,7 +223,7 @@ describe('redis store', { timeout: 20_000 }, () => {
     assert.ok(newsKeys.length > 0);
     for (const key of newsKeys) assert.match(key, /^hc:\{news\}:/);
     await store.join({ ...input('visitor-a'), site: 'sport' });
-    for (const key of await allKeys(admin)) assert.match(key, /^hc:\{(news|sport)\}:(inst|sess:[0-9a-f-]{36}|holder|who|mvis|online|seen|last|tot|peak|day:2026-11-26|month:2026-11|pages|pmeta|psrc|preaders|ewho|live|refs|dpages:2026-11-26|dpinfo:2026-11-26|hpend|hmin:2026-11-26T09\+07:00|hhour:2026-11-26|hday:2026|hmonth)$/);
+    for (const key of await allKeys(admin)) assert.match(key, /^hc:\{(news|sport)\}:(inst|sess:[0-9a-f-]{36}|holder|who|mvis|online|recent|tot|day:2026-11-26|month:2026-11|pages|pmeta|psrc|preaders|live|refs|dpages:2026-11-26|dpinfo:2026-11-26|hmin:2026-11-26T09\+07:00|hhour:2026-11-26|hday:2026|hmonth)$/);
   });
 
   it('tells other instances about changes, and ignores its own and malformed messages', async () => {
@@ -237,7 +249,7 @@ describe('redis store', { timeout: 20_000 }, () => {
 
   it('re-joins its sessions without pageviews when its heartbeat finds it was reaped', async () => {
     const store = await open({ presenceTtlMs: 300 });
-    await store.join(input('visitor-a'));
+    await transportFor(store).join(input('visitor-a'));
     await reapWhilePaused(store);
     assert.equal(await guestsOnline(store), 0);
     await waitFor('the heartbeat to re-join', async () => (await guestsOnline(store)) === 1, 2_000);
@@ -246,11 +258,37 @@ describe('redis store', { timeout: 20_000 }, () => {
 
   it('re-joins its sessions when a join finds it was reaped', async () => {
     const store = await open();
-    await store.join(input('visitor-a'));
+    const transport = transportFor(store);
+    await transport.join(input('visitor-a'));
     await reapWhilePaused(store);
-    await store.join(input('visitor-b'));
+    await transport.join(input('visitor-b'));
     await waitFor('the resync', async () => (await guestsOnline(store)) === 2, 2_000);
     assert.equal((await store.read(SITE, DAY)).pageviews.total, 2);
+  });
+
+  it('re-joins only the sessions it still holds, as the transport has them now', async () => {
+    const store = await open({ presenceTtlMs: 300 });
+    const transport = transportFor(store);
+    const [reading, left] = [input('visitor-a'), input('visitor-b')];
+    await transport.join(reading);
+    await transport.join(left);
+    await transport.engage(SITE, reading.psid, Date.now(), { engaged: false, engagedMs: 0, periods: DAY });
+    await store.leave(SITE, left.psid, Date.now()); // still listed by the transport: the store must not revive it
+    await reapWhilePaused(store);
+    await waitFor('the heartbeat to re-join', async () => (await guestsOnline(store)) === 1, 2_000);
+    await new Promise((resolve) => setTimeout(resolve, 250)); // more heartbeats: nothing more to re-join
+    assert.equal(await guestsOnline(store), 1);
+    const live = await store.live(SITE, 10);
+    assert.deepEqual(live.pages.map(({ readers, engaged }) => ({ readers, engaged })), [{ readers: 1, engaged: 0 }], 'idle, as the transport has it');
+    assert.equal((await store.read(SITE, DAY)).pageviews.total, 2);
+  });
+
+  it('re-joins nothing without a holder of its sessions (a store used on its own)', async () => {
+    const store = await open({ presenceTtlMs: 300 });
+    await store.join(input('visitor-a'));
+    await reapWhilePaused(store);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    assert.equal(await guestsOnline(store), 0);
   });
 
   it('answers reads and pings while its command connection waits behind a burst of writes', async () => {

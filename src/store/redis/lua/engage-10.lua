@@ -4,7 +4,8 @@
 
   Input:
     KEYS[1]  holder       HASH psid -> "<instance> <claim> <visitor> <tag>[ <page part>]"
-    KEYS[2..8]            the live-page keys, in the order of includes/pages.lua
+    KEYS[2]  who          HASH tag -> open page sessions and engaged ones (includes/pages.lua)
+    KEYS[3..8]            the live-page keys, in the order of includes/pages.lua
     KEYS[9]  dayPages     ZSET url -> pageviews, of the reported day
     KEYS[10] dayPageInfo  HASH "e <url>" -> engaged ms (and titles, sections), of the reported day
 
@@ -34,6 +35,6 @@ local engaged = ARGV[3] == "1"
 if page.engaged == engaged then
   return 0
 end
-local now = engagePage(pageKeys(2), tag, page, engaged)
+local now = engagePage(pageKeys(3, KEYS[2]), tag, page, engaged)
 redis.call("HSET", KEYS[1], ARGV[2], from .. " " .. claim .. " " .. visitor .. " " .. tag .. " " .. pagePart(now))
 return 1

@@ -3,18 +3,19 @@
   Read-only: creates no key.
 
   Input:
-    KEYS[1]     historyPending  HASH minute bucket key -> figures not yet rolled up
-    KEYS[2..k]  history hashes (keys.ts), each once
-    ARGV[1..k-1]  how many buckets to read from each hash; then their fields, hash by hash
+    KEYS[1]     online          HASH minute bucket key -> figures not yet rolled up (and the online figures)
+    KEYS[2]     legacyPending   HASH minute bucket key -> figures not yet rolled up, of version 5
+    KEYS[3..k]  history hashes (keys.ts), each once
+    ARGV[1..k-2]  how many buckets to read from each hash; then their fields, hash by hash
 
   Output:
     {each bucket's value, or nil for a bucket never written, in the order of the fields;
-     the pending entries, flat: minute bucket key, figures, ...}
+     the pending entries of both hashes, flat: minute bucket key, figures, ...}
 ]]
 local out = {}
-local first = #KEYS
-for i = 2, #KEYS do
-  local n = tonumber(ARGV[i - 1])
+local first = #KEYS - 1
+for i = 3, #KEYS do
+  local n = tonumber(ARGV[i - 2])
   local values = redis.call("HMGET", KEYS[i], unpack(ARGV, first, first + n - 1))
   for j = 1, n do
     -- HMGET gives false for a missing field; false (unlike nil) keeps its place in the array.
@@ -22,4 +23,14 @@ for i = 2, #KEYS do
   end
   first = first + n
 end
-return {out, redis.call("HGETALL", KEYS[1])}
+local pending = {}
+for k = 1, 2 do
+  local flat = redis.call("HGETALL", KEYS[k])
+  for i = 1, #flat, 2 do
+    -- Only minute bucket keys hold a "T".
+    if string.find(flat[i], "T", 1, true) then
+      pending[#pending + 1], pending[#pending + 2] = flat[i], flat[i + 1]
+    end
+  end
+end
+return {out, pending}

@@ -4,14 +4,17 @@
   local year, all months), its value "<pageviews> <visits> <online> <guests> <members> <bots>" and,
   for days and months, " <when online peaked (ms) or -> <imported 0|1>" (import-history-n.lua).
 
-  The scripts of pageviews and presence record into one place only: the site's pending hash
-  (keys.ts historyPending), field the minute's bucket key, value "<pageviews> <visits> <online>
-  <guests> <members> <bots> <when online peaked (ms) or -> <first record (ms)>": one read and one
-  write per record instead of four of each. The heartbeat lists the minutes pending for a while, and
-  rollup-n.lua adds each into its minute, hour, day and month buckets and deletes it, in one script:
-  a re-run, or a second instance rolling the same minute, finds nothing left to add. A record for a
-  minute already rolled up starts a new pending entry, added on top later. Reads add the pending
-  entries to the buckets they fall in (history.ts), so a minute in progress counts at once.
+  The scripts of pageviews and presence record into one place only: the site's online hash (keys.ts
+  online, includes/sessions.lua), field the minute's bucket key, value "<pageviews> <visits> <online>
+  <guests> <members> <bots> <when online peaked (ms) or -> <first record (ms)>", read and written
+  with the figures it follows: no command of its own. The heartbeat lists the minutes pending for a
+  while, and rollup-n.lua adds each into its minute, hour, day and month buckets, and its pageviews
+  and visits into the lifetime, day and month totals, and deletes it, in one script: a re-run, or a
+  second instance rolling the same minute, finds nothing left to add. A record for a minute already
+  rolled up starts a new pending entry, added on top later. Reads add the pending entries to the
+  buckets and totals they fall in (history.ts, read-6.lua), so a minute in progress counts at once.
+  Version 5 kept its pending minutes in their own hash (keys.ts legacyHistoryPending), with the
+  totals already counted: those are rolled into the buckets only.
 
   Online figures change only in join, leave and reap, so each records the larger of a figure's value
   before (it held until now) and after (it holds from now); the heartbeat records the figures that
@@ -21,11 +24,11 @@
   The one ARGV at `first` (scripts.ts historyTarget): the minute's bucket key ("" when the caller
   knows no buckets: nothing is recorded).
 ]]
-local function historyKeys(firstKey, first)
+local function historyMinute(first)
   if ARGV[first] == "" then
     return nil
   end
-  return {key = KEYS[firstKey], field = ARGV[first]}
+  return ARGV[first]
 end
 
 local function largerFigures(a, b)
@@ -57,9 +60,10 @@ local function historyValue(b, parts)
   return table.concat(out, " ")
 end
 
--- Adds pageviews and visits begun now to the minute's pending entry and raises its peaks to `figures`.
-local function recordHistory(H, pageviews, visits, figures, now)
-  local b = historyParts(redis.call("HGET", H.key, H.field), {0, 0, 0, 0, 0, 0, "-", now})
+-- Adds pageviews and visits begun now to the pending entry of O's minute (onlineState read with one)
+-- and raises its peaks to `figures`; saveOnline writes it.
+local function recordHistory(O, pageviews, visits, figures, now)
+  local b = historyParts(O.pending, {0, 0, 0, 0, 0, 0, "-", now})
   local changed = pageviews > 0
   b[1], b[2] = b[1] + pageviews, b[2] + visits
   for f = 1, 4 do
@@ -72,6 +76,7 @@ local function recordHistory(H, pageviews, visits, figures, now)
     end
   end
   if changed then
-    redis.call("HSET", H.key, H.field, historyValue(b, 8))
+    O.pending = historyValue(b, 8)
+    O.dirty.pending = true
   end
 end

@@ -6,7 +6,7 @@
   A page session's page part, at the end of its holder record: "<engaged 0|1> <source> <host> <url>",
   host "-" when it had no referring host. Bots have none.
 
-  The seven site keys (P):
+  The six site keys, with who (P):
     pages     ZSET url -> -(readers * READER_SCORE + engaged readers): ZRANGE from 0 gives readers,
               then engaged, then url; a page is a member exactly while someone reads it
     meta      HASH "t <url>", "s <url>", "a <url>" -> the page's title, section, author, each as its
@@ -14,16 +14,20 @@
     sources   HASH "<source> <url>" -> readers of the page by source
     readers   HASH "<tag> <url>" -> "<open sessions> <engaged sessions> <source> <host>": one reader of
               a page, counted under the source and host of the session that made them a reader
-    engagedBy HASH tag -> engaged open page sessions on any page
     live      HASH engaged -> identities engaged on any page; <source> -> page readers by source
     referrers ZSET host -> -(page readers it referred)
+  who (includes/sessions.lua) counts each identity's engaged open page sessions on any page too:
+  HASH tag -> open sessions + engaged sessions * ENGAGED, so one HINCRBY moves both when a session
+  starts or ends (Lua numbers are exact to 2^53).
 ]]
 -- 2^26: a page may have 2^27 readers before the score loses integer precision (2^53).
 local READER_SCORE = 67108864
+-- 2^24: an identity may have 2^24 - 1 open sessions, and 2^29 engaged ones, within 2^53.
+local ENGAGED = 16777216
 
-local function pageKeys(first)
+local function pageKeys(first, who)
   return {pages = KEYS[first], meta = KEYS[first + 1], sources = KEYS[first + 2], readers = KEYS[first + 3],
-          engagedBy = KEYS[first + 4], live = KEYS[first + 5], referrers = KEYS[first + 6]}
+          live = KEYS[first + 4], referrers = KEYS[first + 5], who = who}
 end
 
 local function parsePage(part)
@@ -81,14 +85,20 @@ local PAGE_META = {"t", "s", "a"}
 -- A day keeps titles and sections, not authors.
 local DAY_META = {"t", "s"}
 
-local function siteEngaged(P, tag, step)
-  local sessions = redis.call("HINCRBY", P.engagedBy, tag, step)
-  if sessions <= 0 then
-    redis.call("HDEL", P.engagedBy, tag)
-  end
-  if (step > 0 and sessions == 1) or (step < 0 and sessions <= 0) then
+-- An identity's engaged sessions moved by step to `engaged`: it is engaged from 1 and not at 0.
+local function engagedMoved(P, step, engaged)
+  if (step > 0 and engaged == 1) or (step < 0 and engaged == 0) then
     redis.call("HINCRBY", P.live, "engaged", step)
   end
+end
+
+-- Moves tag's engaged sessions in who (an entry without open sessions goes).
+local function siteEngaged(P, tag, step)
+  local v = redis.call("HINCRBY", P.who, tag, step * ENGAGED)
+  if v <= 0 then
+    redis.call("HDEL", P.who, tag)
+  end
+  engagedMoved(P, step, v > 0 and math.floor(v / ENGAGED) or 0)
 end
 
 -- Members of a bounded set other than the entry that counts what is past the bound.
@@ -100,8 +110,9 @@ end
 -- counted: url OTHER_PAGE past maxPages live pages, host OTHER_REFERRER past maxReferrers hosts.
 -- A new reader's score goes first: only a page or host that is new then costs the bound's check.
 -- limits = {maxPages, maxReferrers, otherPage, otherReferrer}; `alone`: tag had no other open session,
--- so it reads no page yet.
-local function startPage(P, tag, page, meta, limits, alone)
+-- so it reads no page yet; `engaged`: tag's engaged sessions once addSession counted this one, nil
+-- when it did not.
+local function startPage(P, tag, page, meta, limits, alone, engaged)
   local url, other = page.url, limits[3]
   local r = nil
   if not alone then
@@ -142,7 +153,11 @@ local function startPage(P, tag, page, meta, limits, alone)
     if r.engaged == 1 then
       delta = delta - 1
     end
-    siteEngaged(P, tag, 1)
+    if engaged then
+      engagedMoved(P, 1, engaged)
+    else
+      siteEngaged(P, tag, 1)
+    end
   end
   saveReader(P, tag .. " " .. url, r)
   if not scored then
@@ -155,8 +170,9 @@ local function startPage(P, tag, page, meta, limits, alone)
 end
 
 -- Counts one open session of tag on its page less. `last`: it was tag's last open session, so the
--- reader it makes is this session alone (its page part carries the reader's source and host).
-local function endPage(P, tag, page, last)
+-- reader it makes is this session alone (its page part carries the reader's source and host);
+-- `engaged`: tag's engaged sessions once removeSession took this one away, nil when it did not.
+local function endPage(P, tag, page, last, engaged)
   local field = tag .. " " .. page.url
   local r
   if last then
@@ -174,9 +190,8 @@ local function endPage(P, tag, page, last)
     if r.engaged == 0 then
       delta = 1
     end
-    if last then
-      redis.call("HDEL", P.engagedBy, tag)
-      redis.call("HINCRBY", P.live, "engaged", -1)
+    if engaged then
+      engagedMoved(P, -1, engaged)
     else
       siteEngaged(P, tag, -1)
     end
@@ -237,8 +252,14 @@ local function dayEntry(day, url, isNew)
   local extra = listed - tonumber(day.keep)
   local dropped = redis.call("ZRANGE", day.pages, 0, extra - 1)
   redis.call("ZREMRANGEBYRANK", day.pages, 0, extra - 1)
-  for _, gone in ipairs(dropped) do
-    redis.call("HDEL", day.info, "t " .. gone, "s " .. gone, "e " .. gone)
+  -- One HDEL per chunk, not per page: unpack stays well within Lua's stack.
+  local fields = {}
+  for i, gone in ipairs(dropped) do
+    fields[#fields + 1], fields[#fields + 2], fields[#fields + 3] = "t " .. gone, "s " .. gone, "e " .. gone
+    if #fields >= 3000 or i == #dropped then
+      redis.call("HDEL", day.info, unpack(fields))
+      fields = {}
+    end
   end
 end
 

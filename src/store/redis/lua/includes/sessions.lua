@@ -9,6 +9,13 @@
 
   An identity is online while it has open page sessions (who), except that a guest whose visitor id
   also has a member page session open (memberVisitors) counts only as that member.
+
+  The online hash holds the figures (g, m, b), the site's peak (peak, peakAt) and the pending history
+  minutes (includes/history.lua), so a script reads them all with one HMGET into a state O
+  (onlineState), changes O, and writes what changed with one HSET (saveOnline).
+
+  recent is one ZSET for two kinds of times: "p:<psid>" -> leave time, of page sessions that closed
+  (an open one is in holder), and tag -> last activity of an identity (tags never start with "p:").
 ]]
 -- Returns instance, claim, visitor, tag and the page part ("" for none).
 local function parseRecord(record)
@@ -26,85 +33,134 @@ local function count(value)
   return tonumber(value) or 0
 end
 
--- Counts one more open page session of tag; returns true when the identity came online with it.
-local function addSession(who, online, memberVisitors, tag, visitor)
+-- The figures, peak and, when minute is given, that minute's pending history entry of the online hash.
+local function onlineState(online, minute)
+  local v = redis.call("HMGET", online, "g", "m", "b", "peak", "peakAt", minute or "peak")
+  return {key = online, g = count(v[1]), m = count(v[2]), b = count(v[3]), peak = count(v[4]), peakAt = v[5],
+          minute = minute, pending = minute and v[6] or nil, dirty = {}}
+end
+
+-- {online, guests, members, bots} of O now.
+local function figuresOf(O)
+  return {O.g + O.m, O.g, O.m, O.b}
+end
+
+local function moveOnline(O, kind, step)
+  O[kind] = O[kind] + step
+  O.dirty[kind] = true
+end
+
+-- Writes what changed in O (figures, peak, pending minute) with one HSET.
+local function saveOnline(O)
+  local fields = {}
+  for _, name in ipairs({"g", "m", "b", "peak", "peakAt"}) do
+    if O.dirty[name] then
+      fields[#fields + 1], fields[#fields + 2] = name, O[name]
+    end
+  end
+  if O.dirty.pending then
+    fields[#fields + 1], fields[#fields + 2] = O.minute, O.pending
+  end
+  if #fields > 0 then
+    redis.call("HSET", O.key, unpack(fields))
+  end
+end
+
+-- A guest's visitor can have a member page session open only while some member is online.
+local function memberVisitorOpen(O, memberVisitors, visitor)
+  return O.m > 0 and count(redis.call("HGET", memberVisitors, visitor)) > 0
+end
+
+-- Counts one more open page session of tag, engaged or not (who: includes/pages.lua); returns true
+-- when the identity came online with it, and when engaged, tag's engaged sessions now.
+local function addSession(who, O, memberVisitors, tag, visitor, engaged)
   local kind = string.sub(tag, 1, 1)
-  local first = redis.call("HINCRBY", who, tag, 1) == 1
+  local v = redis.call("HINCRBY", who, tag, engaged and 1 + ENGAGED or 1)
+  local first = v % ENGAGED == 1
+  local engagedNow = engaged and math.floor(v / ENGAGED) or nil
   if kind == "g" then
-    if first and count(redis.call("HGET", memberVisitors, visitor)) == 0 then
-      redis.call("HINCRBY", online, "g", 1)
+    if first and not memberVisitorOpen(O, memberVisitors, visitor) then
+      moveOnline(O, "g", 1)
     end
   else
     if first then
-      redis.call("HINCRBY", online, kind, 1)
+      moveOnline(O, kind, 1)
     end
     if kind == "m" and redis.call("HINCRBY", memberVisitors, visitor, 1) == 1
         and count(redis.call("HGET", who, "g:" .. visitor)) > 0 then
-      redis.call("HINCRBY", online, "g", -1)
+      moveOnline(O, "g", -1)
     end
   end
-  return first
+  return first, engagedNow
 end
 
--- Counts one open page session of tag less; returns whether a guest became visible again (the total
--- may have grown), and whether it was tag's last open session. The identity's activity time starts
--- the visit window once it goes offline.
-local function removeSession(who, online, memberVisitors, last, tag, visitor, now)
+-- Counts one open page session of tag less, engaged or not; returns whether a guest became visible
+-- again (the total may have grown), whether it was tag's last open session, and when engaged, tag's
+-- engaged sessions left.
+local function removeSession(who, O, memberVisitors, tag, visitor, engaged)
   local kind = string.sub(tag, 1, 1)
-  local gone = redis.call("HINCRBY", who, tag, -1) <= 0
+  local v = redis.call("HINCRBY", who, tag, engaged and -1 - ENGAGED or -1)
+  local gone = v <= 0 or v % ENGAGED == 0
+  local engagedLeft = engaged and (v > 0 and math.floor(v / ENGAGED) or 0) or nil
   if gone then
     redis.call("HDEL", who, tag)
-    if kind ~= "b" then
-      redis.call("ZADD", last, "GT", now, tag)
-    end
   end
   if kind == "g" then
-    if gone and count(redis.call("HGET", memberVisitors, visitor)) == 0 then
-      redis.call("HINCRBY", online, "g", -1)
+    if gone and not memberVisitorOpen(O, memberVisitors, visitor) then
+      moveOnline(O, "g", -1)
     end
-    return false, gone
+    return false, gone, engagedLeft
   end
   if gone then
-    redis.call("HINCRBY", online, kind, -1)
+    moveOnline(O, kind, -1)
   end
   if kind == "m" and redis.call("HINCRBY", memberVisitors, visitor, -1) <= 0 then
     redis.call("HDEL", memberVisitors, visitor)
     if count(redis.call("HGET", who, "g:" .. visitor)) > 0 then
-      redis.call("HINCRBY", online, "g", 1)
-      return true, gone
+      moveOnline(O, "g", 1)
+      return true, gone, engagedLeft
     end
   end
-  return false, gone
+  return false, gone, engagedLeft
 end
 
--- {online, guests, members, bots} now: one read serves the peak and the history buckets.
-local function onlineFigures(online)
-  local v = redis.call("HMGET", online, "g", "m", "b")
-  local g, m = count(v[1]), count(v[2])
-  return {g + m, g, m, count(v[3])}
+-- An identity that went offline starts its visit window now, and a closed page session (psid, or
+-- nil) can resume within it: one ZADD. GT: a later time is never shortened.
+local function markLeft(recent, now, tag, gone, psid)
+  local args = {}
+  if gone and string.sub(tag, 1, 1) ~= "b" then
+    args[#args + 1], args[#args + 2] = now, tag
+  end
+  if psid then
+    args[#args + 1], args[#args + 2] = now, "p:" .. psid
+  end
+  if #args > 0 then
+    redis.call("ZADD", recent, "GT", unpack(args))
+  end
 end
 
--- figures: onlineFigures after the change.
-local function updatePeak(figures, peak, now)
-  if figures[1] > count(redis.call("HGET", peak, "online")) then
-    redis.call("HSET", peak, "online", figures[1], "at", now)
+local function updatePeak(O, now)
+  local online = O.g + O.m
+  if online > O.peak then
+    O.peak, O.peakAt = online, now
+    O.dirty.peak, O.dirty.peakAt = true, true
   end
 end
 
 -- Ends an open page session whose record holder held, and its page reader (P: pageKeys); its psid
--- keeps its leave time in seen so it can resume within the visit window. Returns true when a figure
--- may have grown (a guest counts again).
-local function endSession(holder, who, online, memberVisitors, seen, last, peak, P, psid, record, now)
+-- keeps its leave time in recent so it can resume within the visit window. Returns true when a
+-- figure may have grown (a guest counts again).
+local function endSession(holder, who, O, memberVisitors, recent, P, psid, record, now)
   local _, _, visitor, tag, part = parseRecord(record)
   redis.call("HDEL", holder, psid)
-  local raised, gone = removeSession(who, online, memberVisitors, last, tag, visitor, now)
   local page = parsePage(part)
+  local raised, gone, engaged = removeSession(who, O, memberVisitors, tag, visitor, page and page.engaged)
   if page then
-    endPage(P, tag, page, gone)
+    endPage(P, tag, page, gone, engaged)
   end
   if raised then
-    updatePeak(onlineFigures(online), peak, now)
+    updatePeak(O, now)
   end
-  redis.call("ZADD", seen, now, psid)
+  markLeft(recent, now, tag, gone, psid)
   return raised
 end

@@ -7,11 +7,10 @@
   change gets the value that held), and lists the history minutes pending for rollup-n.lua.
 
   Input:
-    KEYS[1]  inst    ZSET instance id -> presence expiry (Redis time, ms)
-    KEYS[2]  seen    ZSET psid -> leave time, of page sessions that closed
-    KEYS[3]  last    ZSET tag -> last activity
-    KEYS[4]  online  HASH g/m/b -> identities online
-    KEYS[5]  historyPending  HASH minute bucket key -> figures not yet rolled up (includes/history.lua)
+    KEYS[1]  inst     ZSET instance id -> presence expiry (Redis time, ms)
+    KEYS[2]  recent   ZSET "p:<psid>" -> leave time, of page sessions that closed; tag -> last activity
+    KEYS[3]  online   HASH g/m/b -> identities online, peak, peakAt, minute -> pending history
+    KEYS[4]  legacyPending  HASH minute -> pending history of version 5 (includes/history.lua)
 
     ARGV[1]  this instance's id
     ARGV[2]  presence TTL (ms)
@@ -23,7 +22,7 @@
 
   Output:
     {1 if this instance's entry was missing (it was reaped), {dead instance ids...},
-     {pending minutes to roll up, oldest first}}
+     {pending minutes to roll up (of either hash, each once), oldest first}}
 ]]
 --- @include "sessions"
 --- @include "history"
@@ -33,12 +32,13 @@ local now = redisTime()
 local missing = redis.call("ZADD", KEYS[1], "GT", now + tonumber(ARGV[2]), ARGV[1])
 -- The times pruned were written by every instance's clock: an instance whose clock runs ahead must not
 -- end the others' visit windows early, so the cutoff is also at most Redis's time minus the window.
-local cutoff = math.min(tonumber(ARGV[4]), now - (tonumber(ARGV[6]) - tonumber(ARGV[4])))
-redis.call("ZREMRANGEBYSCORE", KEYS[2], "-inf", "(" .. cutoff)
-redis.call("ZREMRANGEBYSCORE", KEYS[3], "-inf", "(" .. cutoff)
-local H = historyKeys(5, 5)
-if H then
-  recordHistory(H, 0, 0, onlineFigures(KEYS[4]), ARGV[6])
+local cutoff = "(" .. math.min(tonumber(ARGV[4]), now - (tonumber(ARGV[6]) - tonumber(ARGV[4])))
+redis.call("ZREMRANGEBYSCORE", KEYS[2], "-inf", cutoff)
+local minute = historyMinute(5)
+if minute then
+  local O = onlineState(KEYS[3], minute)
+  recordHistory(O, 0, 0, figuresOf(O), ARGV[6])
+  saveOnline(O)
 end
 local expired = redis.call("ZRANGEBYSCORE", KEYS[1], "-inf", "(" .. now, "LIMIT", 0, ARGV[3])
 local dead = {}
@@ -47,13 +47,20 @@ for _, id in ipairs(expired) do
     dead[#dead + 1] = id
   end
 end
--- A few entries: the minutes of the last heartbeat interval.
-local pending = redis.call("HGETALL", KEYS[5])
-local ready = {}
-for i = 1, #pending, 2 do
-  local since = tonumber(string.match(pending[i + 1], "(%S+)$"))
-  if since <= tonumber(ARGV[6]) - tonumber(ARGV[7]) then
-    ready[#ready + 1] = {since, pending[i]}
+-- A few entries: the online figures and the minutes of the last heartbeat interval. Only minute
+-- bucket keys hold a "T".
+local ready, listed = {}, {}
+for k = 3, 4 do
+  local pending = redis.call("HGETALL", KEYS[k])
+  for i = 1, #pending, 2 do
+    local field = pending[i]
+    if string.find(field, "T", 1, true) and not listed[field] then
+      local since = tonumber(string.match(pending[i + 1], "(%S+)$"))
+      if since <= tonumber(ARGV[6]) - tonumber(ARGV[7]) then
+        ready[#ready + 1] = {since, field}
+        listed[field] = true
+      end
+    end
   end
 end
 table.sort(ready, function(a, b) return a[1] < b[1] end)

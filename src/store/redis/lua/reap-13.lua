@@ -7,14 +7,11 @@
     KEYS[1]  inst            ZSET instance id -> presence expiry (Redis time, ms)
     KEYS[2]  sess            HASH psid -> tag, of the instance being reaped
     KEYS[3]  holder          HASH psid -> "<instance> <claim> <visitor> <tag>[ <page part>]"
-    KEYS[4]  who             HASH tag -> open page sessions
-    KEYS[5]  online          HASH g/m/b -> identities online
+    KEYS[4]  who             HASH tag -> open page sessions (and engaged ones, includes/pages.lua)
+    KEYS[5]  online          HASH g/m/b -> identities online, peak, peakAt, minute -> pending history
     KEYS[6]  memberVisitors  HASH visitor id -> open member page sessions
-    KEYS[7]  seen            ZSET psid -> leave time, of page sessions that closed
-    KEYS[8]  last            ZSET tag -> last activity
-    KEYS[9]  peak            HASH {online, at}
-    KEYS[10..16]             the live-page keys, in the order of includes/pages.lua
-    KEYS[17] historyPending  HASH minute bucket key -> figures not yet rolled up (includes/history.lua)
+    KEYS[7]  recent          ZSET "p:<psid>" -> leave time, of page sessions that closed; tag -> last activity
+    KEYS[8..13]              the live-page keys, in the order of includes/pages.lua
 
     ARGV[1]  id of the instance being reaped
     ARGV[2]  now (ms)
@@ -37,21 +34,23 @@ if ARGV[3] == "1" then
   end
 end
 
-local P = pageKeys(10)
-local H = historyKeys(17, 4)
-local before = H and onlineFigures(KEYS[5])
+local P = pageKeys(8, KEYS[4])
+local minute = historyMinute(4)
+local O = onlineState(KEYS[5], minute)
+local before = figuresOf(O)
 local raised = false
 local ended = 0
 for _, psid in ipairs(redis.call("HKEYS", KEYS[2])) do
   local record = redis.call("HGET", KEYS[3], psid)
   if record and parseRecord(record) == ARGV[1] then
-    raised = endSession(KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], P, psid, record, ARGV[2]) or raised
+    raised = endSession(KEYS[3], KEYS[4], O, KEYS[6], KEYS[7], P, psid, record, ARGV[2]) or raised
     ended = ended + 1
   end
 end
-if H and ended > 0 then
-  recordHistory(H, 0, 0, raised and largerFigures(before, onlineFigures(KEYS[5])) or before, ARGV[2])
+if minute and ended > 0 then
+  recordHistory(O, 0, 0, raised and largerFigures(before, figuresOf(O)) or before, ARGV[2])
 end
+saveOnline(O)
 redis.call("DEL", KEYS[2])
 redis.call("ZREM", KEYS[1], ARGV[1])
 return ended

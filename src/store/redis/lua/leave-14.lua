@@ -6,16 +6,13 @@
   Input:
     KEYS[1]  sess            HASH psid -> tag, of this instance
     KEYS[2]  holder          HASH psid -> "<instance> <claim> <visitor> <tag>[ <page part>]"
-    KEYS[3]  who             HASH tag -> open page sessions
-    KEYS[4]  online          HASH g/m/b -> identities online
+    KEYS[3]  who             HASH tag -> open page sessions (and engaged ones, includes/pages.lua)
+    KEYS[4]  online          HASH g/m/b -> identities online, peak, peakAt, minute -> pending history
     KEYS[5]  memberVisitors  HASH visitor id -> open member page sessions
-    KEYS[6]  seen            ZSET psid -> leave time, of page sessions that closed
-    KEYS[7]  last            ZSET tag -> last activity
-    KEYS[8]  peak            HASH {online, at}
-    KEYS[9..15]              the live-page keys, in the order of includes/pages.lua
-    KEYS[16] dayPages        ZSET url -> pageviews, of the reported day
-    KEYS[17] dayPageInfo     HASH "e <url>" -> engaged ms (and titles, sections), of the reported day
-    KEYS[18] historyPending  HASH minute bucket key -> figures not yet rolled up (includes/history.lua)
+    KEYS[6]  recent          ZSET "p:<psid>" -> leave time, of page sessions that closed; tag -> last activity
+    KEYS[7..12]              the live-page keys, in the order of includes/pages.lua
+    KEYS[13] dayPages        ZSET url -> pageviews, of the reported day
+    KEYS[14] dayPageInfo     HASH "e <url>" -> engaged ms (and titles, sections), of the reported day
 
     ARGV[1]  instance id
     ARGV[2]  psid
@@ -42,15 +39,17 @@ if from ~= ARGV[1] then
 end
 local page = parsePage(part)
 if page then
-  addEngagedMs(dayKeys(KEYS[16], KEYS[17], 5), page.url, ARGV[4])
+  addEngagedMs(dayKeys(KEYS[13], KEYS[14], 5), page.url, ARGV[4])
 end
-local H = historyKeys(18, 8)
+local minute = historyMinute(8)
+local O = onlineState(KEYS[4], minute)
 -- Every change of a figure records into the current minute what held before it and what holds after,
 -- so once the minute has a pending entry it holds the figures this leave ends; a leave only lowers
 -- them, except a guest who counts again (raised). A new entry needs the figures that held until now.
-local before = H and redis.call("HEXISTS", H.key, H.field) == 0 and onlineFigures(KEYS[4])
-local raised = endSession(KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], pageKeys(9), ARGV[2], record, ARGV[3])
-if H and (before or raised) then
-  recordHistory(H, 0, 0, raised and largerFigures(before, onlineFigures(KEYS[4])) or before, ARGV[3])
+local before = minute and not O.pending and figuresOf(O)
+local raised = endSession(KEYS[2], KEYS[3], O, KEYS[5], KEYS[6], pageKeys(7, KEYS[3]), ARGV[2], record, ARGV[3])
+if minute and (before or raised) then
+  recordHistory(O, 0, 0, raised and largerFigures(before, figuresOf(O)) or before, ARGV[3])
 end
+saveOnline(O)
 return 1
