@@ -10,6 +10,8 @@ import { bySender, commandsBetween, total, type CommandCounts } from './lib/redi
 import { figure } from './lib/report.js';
 
 const BURST = 10_000;
+/** Rounds alternate bare ws and Headcount; each side's faster round counts, since other work on the machine only slows a round down. */
+const ROUNDS = 2;
 
 interface Burst {
   opened: OpenSummary;
@@ -38,8 +40,15 @@ export const admission: Measurement = {
   title: 'admission rate / Redis round trips per pageview',
   async run(ctx) {
     const sessions = ctx.count(BURST);
-    const bare = await burst(ctx, startBaseline('bare-ws-server'), 'bare', sessions, 'bare ws connect+open');
-    const pages = await burst(ctx, startHeadcountServer({ redisUrl: ctx.redisUrl, keyPrefix: 'bench-admission' }), 'page', sessions, 'Headcount hello -> welcome');
+    const rounds: { bare: Burst; pages: Burst }[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const bare = await burst(ctx, startBaseline('bare-ws-server'), 'bare', sessions, 'bare ws connect+open');
+      const pages = await burst(ctx, startHeadcountServer({ redisUrl: ctx.redisUrl, keyPrefix: `bench-admission-${round}` }), 'page', sessions, 'Headcount hello -> welcome');
+      rounds.push({ bare, pages });
+    }
+    const faster = (a: Burst, b: Burst) => (b.opened.perSecond > a.opened.perSecond ? b : a);
+    const bare = rounds.map((r) => r.bare).reduce(faster);
+    const pages = rounds.map((r) => r.pages).reduce(faster);
     const { sent, inScripts } = bySender(pages.commands);
     const perPageview = (counts: CommandCounts) => total(counts) / pages.opened.ok;
     return {
@@ -50,7 +59,7 @@ export const admission: Measurement = {
           baseline: bare.opened.perSecond,
           baselineName: 'bare ws connect+open/s',
           target: { on: 'ratio', op: '>=', limit: 0.6 },
-          note: `a burst of ${sessions} new sessions, ${ctx.pool.inFlight} opens in flight`,
+          note: `a burst of ${sessions} new sessions, ${ctx.pool.inFlight} opens in flight; the faster of ${ROUNDS} rounds each, alternating (Headcount ${rounds.map((r) => r.pages.opened.perSecond.toFixed(0)).join(', ')}/s; bare ws ${rounds.map((r) => r.bare.opened.perSecond.toFixed(0)).join(', ')}/s)`,
         }),
         figure({
           name: 'Redis round trips per new pageview',
@@ -59,7 +68,7 @@ export const admission: Measurement = {
           note: `commands sent to Redis during the burst / pageviews, from INFO commandstats: ${describe(sent, pages.opened.ok)}; auto-pipelining may share one write among several, so this bounds round trips from above; the join script runs ${perPageview(inScripts).toFixed(1)} commands inside Redis per pageview`,
         }),
       ],
-      details: { sessions, bare, pages: { ...pages, sent, inScripts } },
+      details: { sessions, rounds, bare, pages: { ...pages, sent, inScripts } },
     };
   },
 };
