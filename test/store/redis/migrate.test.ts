@@ -13,16 +13,19 @@ const ENGAGED = 2 ** 24;
 describe('redis store upgrade from version 5', { timeout: 20_000 }, () => {
   let server: RedisServer;
   const stores: RedisStore[] = [];
+  let admin: ReturnType<typeof adminClient>;
   before(async () => {
     server = await startRedisServer();
+    admin = adminClient(server);
   });
+  // Also after a failed assertion: open clients would keep the test process alive.
   after(async () => {
+    admin.disconnect();
     await Promise.all(stores.map((store) => store.close()));
     await server.stop();
   });
 
   it('moves seen, last and engagedBy into recent and who, in batches, and a closed page still resumes', async () => {
-    const admin = adminClient(server);
     const now = Date.now();
     // 2,500 closed page sessions: more than one batch of each kind.
     const seen: (string | number)[] = [];
@@ -44,11 +47,9 @@ describe('redis store upgrade from version 5', { timeout: 20_000 }, () => {
 
     const result = await store.join({ site: SITE, psid: 'old-page-7', identity: 'returning', visitor: 'returning', kind: 'guest', now, periods: DAY, ...READING });
     assert.deepEqual(result, { pageview: false, visit: false }, 'the page that closed before the upgrade resumes');
-    admin.disconnect();
   });
 
   it('keeps the later time of an entry found in both layouts, and has nothing to move on the next start', async () => {
-    const admin = adminClient(server);
     const now = Date.now();
     await admin.zadd(key('recent'), now - 1_000, 'g:both');
     await admin.zadd(key('last'), now - 50_000, 'g:both');
@@ -58,6 +59,5 @@ describe('redis store upgrade from version 5', { timeout: 20_000 }, () => {
     const again = await createRedisStore(storeOptions(server, { logger: { warn() {} } }));
     stores.push(again);
     assert.equal(Number(await admin.zscore(key('recent'), 'g:both')), now - 1_000);
-    admin.disconnect();
   });
 });
