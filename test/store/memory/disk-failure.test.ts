@@ -80,7 +80,17 @@ describe('memory store on a failing disk', () => {
   /** What a crash right now would leave: the files as they are, opened by a new store. */
   async function afterCrash(dir: string): Promise<{ pageviews: number; close(): Promise<void>; store: MemoryStore }> {
     const copy = await tempDir();
-    await cp(dir, copy, { recursive: true });
+    // The store's maintenance may rename its snapshot's .tmp file while the copy lists and reads the
+    // directory: a file gone mid-copy means the copy saw no one moment, so it is taken again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await cp(dir, copy, { recursive: true, force: true });
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt === 5) throw error;
+        await rm(copy, { recursive: true, force: true });
+      }
+    }
     const store = await open(copy);
     return { pageviews: (await read(store)).pageviews.total, store, close: () => store.close() };
   }
