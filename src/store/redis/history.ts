@@ -95,7 +95,7 @@ export async function rollUp(scripts: Scripts, keys: SiteKeys, minutes: readonly
       const { hash, field } = keys.historyOf(period, buckets[period]);
       args.push(hashIndex(hashes, hash), field);
     }
-    args.push(hashIndex(hashes, keys.day(minute.slice(0, 10))), hashIndex(hashes, keys.month(minute.slice(0, 7))));
+    args.push(hashIndex(hashes, keys.day(buckets.day)), hashIndex(hashes, keys.month(buckets.month)));
   }
   // A minutes hash is made in its hour, an hours hash on its day: each lives its retention (and a day) after.
   await scripts.rollUp(keys, hashes, [(retention.minuteDays + 1) * DAY_SECONDS, (retention.hourDays + 1) * DAY_SECONDS], args);

@@ -47,14 +47,13 @@ for _, id in ipairs(expired) do
     dead[#dead + 1] = id
   end
 end
--- A few entries: the online figures and the minutes of the last heartbeat interval. Only minute
--- bucket keys hold a "T".
+-- A few entries: the minutes of the last heartbeat interval.
 local ready, listed = {}, {}
 for k = 3, 4 do
-  local pending = redis.call("HGETALL", KEYS[k])
+  local pending = pendingEntries(KEYS[k])
   for i = 1, #pending, 2 do
     local field = pending[i]
-    if string.find(field, "T", 1, true) and not listed[field] then
+    if not listed[field] then
       local since = tonumber(string.match(pending[i + 1], "(%S+)$"))
       if since <= tonumber(ARGV[6]) - tonumber(ARGV[7]) then
         ready[#ready + 1] = {since, field}

@@ -12,6 +12,8 @@
     {each bucket's value, or nil for a bucket never written, in the order of the fields;
      the pending entries of both hashes, flat: minute bucket key, figures, ...}
 ]]
+--- @include "history"
+
 local out = {}
 local first = #KEYS - 1
 for i = 3, #KEYS do
@@ -23,14 +25,8 @@ for i = 3, #KEYS do
   end
   first = first + n
 end
-local pending = {}
-for k = 1, 2 do
-  local flat = redis.call("HGETALL", KEYS[k])
-  for i = 1, #flat, 2 do
-    -- Only minute bucket keys hold a "T".
-    if string.find(flat[i], "T", 1, true) then
-      pending[#pending + 1], pending[#pending + 2] = flat[i], flat[i + 1]
-    end
-  end
+local pending = pendingEntries(KEYS[1])
+for _, part in ipairs(pendingEntries(KEYS[2])) do
+  pending[#pending + 1] = part
 end
 return {out, pending}

@@ -17,6 +17,8 @@
     flat array of strings or nil: online g, m, b; tot visits, pageviews; day visits, pageviews;
     month visits, pageviews; peak online, at; yesterday visits, pageviews
 ]]
+--- @include "history"
+
 local online = {}
 local flat = redis.call("HGETALL", KEYS[1])
 for i = 1, #flat, 2 do
@@ -29,7 +31,7 @@ for j = 1, 4 do
   pending[j] = {0, 0}
 end
 for field, value in pairs(online) do
-  if string.find(field, "T", 1, true) then
+  if isMinuteField(field) then
     local pageviews, visits = string.match(value, "^(%S+) (%S+)")
     for j, prefix in ipairs(prefixes) do
       if string.sub(field, 1, #prefix) == prefix then

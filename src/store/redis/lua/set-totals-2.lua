@@ -11,14 +11,13 @@
   Output:
     number of fields set
 ]]
+--- @include "history"
+
 local pending = {pageviews = 0, visits = 0}
-local flat = redis.call("HGETALL", KEYS[2])
-for i = 1, #flat, 2 do
-  -- Only minute bucket keys hold a "T".
-  if string.find(flat[i], "T", 1, true) then
-    local pageviews, visits = string.match(flat[i + 1], "^(%S+) (%S+)")
-    pending.pageviews, pending.visits = pending.pageviews + tonumber(pageviews), pending.visits + tonumber(visits)
-  end
+local entries = pendingEntries(KEYS[2])
+for i = 1, #entries, 2 do
+  local pageviews, visits = string.match(entries[i + 1], "^(%S+) (%S+)")
+  pending.pageviews, pending.visits = pending.pageviews + tonumber(pageviews), pending.visits + tonumber(visits)
 end
 local fields = {}
 for i = 1, #ARGV, 2 do

@@ -24,6 +24,23 @@
   The one ARGV at `first` (scripts.ts historyTarget): the minute's bucket key ("" when the caller
   knows no buckets: nothing is recorded).
 ]]
+-- Only minute bucket keys hold a "T": the online hash also holds the figures and the peak.
+local function isMinuteField(field)
+  return string.find(field, "T", 1, true) ~= nil
+end
+
+-- The pending minutes of a hash (online, or version 5's own), flat: minute bucket key, value, ...
+local function pendingEntries(key)
+  local entries = {}
+  local flat = redis.call("HGETALL", key)
+  for i = 1, #flat, 2 do
+    if isMinuteField(flat[i]) then
+      entries[#entries + 1], entries[#entries + 2] = flat[i], flat[i + 1]
+    end
+  end
+  return entries
+end
+
 local function historyMinute(first)
   if ARGV[first] == "" then
     return nil
