@@ -25,7 +25,7 @@ import { Claims } from './claims.js';
 import { LivePagesReader, pageLimits } from './live-pages.js';
 import { ChangePublisher, changeFrom, movedFrom, NoticeSubscriber } from './notices.js';
 import { PersistenceWatch } from './persistence.js';
-import { type HistoryTarget, Scripts } from './scripts.js';
+import { type HistoryTarget, type JoinCall, Scripts } from './scripts.js';
 import { countsFrom, totalFields } from './totals.js';
 
 export interface RedisStoreOptions extends StoreOptions {
@@ -63,7 +63,7 @@ export class RedisStore implements Store {
   private readonly livePages: LivePagesReader;
   private readonly logger: StoreLogger;
   /** This instance's latest claim of each page session it holds, per site: which ones a resync re-joins. */
-  private readonly held = new Claims();
+  private readonly claims = new Claims();
   /** The sessions themselves, as the transport has them now (heldBy): what a resync re-joins. */
   private sessions: OpenSessions = () => [];
   private readonly listeners: ChangeListeners;
@@ -125,22 +125,17 @@ export class RedisStore implements Store {
   }
 
   async join(input: JoinInput): Promise<JoinResult> {
-    const { tag, page } = checkedJoin(input);
     const keys = this.keys.site(input.site);
-    const history = historyTarget(keys, input.periods);
-    const claim = this.held.nextClaim();
+    const claim = this.claims.nextClaim();
+    const call = this.joinCall(keys, input, claim, false, historyTarget(keys, input.periods));
     const reply = await this.whenRedisAnswers(() => {
-      this.held.claim(input.site, input.psid, claim);
-      return this.scripts.join({
-        keys, replacedChannel: this.keys.replaced, site: input.site, instanceId: this.instanceId, psid: input.psid, tag,
-        visitor: input.visitor, claim, now: input.now, presenceTtlMs: this.options.presenceTtlMs,
-        visitWindowMs: this.options.visitWindowMs, periods: input.periods, resume: false, page, history,
-      });
+      this.claims.claim(input.site, input.psid, claim);
+      return this.scripts.join(call);
     }).catch((error: unknown) => {
-      this.held.unclaim(input.site, input.psid, claim);
+      this.claims.unclaim(input.site, input.psid, claim);
       throw error;
     });
-    if (reply.missing && this.held.count(input.site) > 0) this.resync(input.site, input.now).catch(this.warn('resync after being reaped failed'));
+    if (reply.missing && this.claims.count(input.site) > 0) this.resync(input.site, input.now).catch(this.warn('resync after being reaped failed'));
     this.changed(input.site);
     return { pageview: reply.pageview, visit: reply.visit };
   }
@@ -151,7 +146,7 @@ export class RedisStore implements Store {
     const keys = this.keys.site(site);
     if (report !== undefined) keys.dayPages(report.periods.day); // a bad day is refused before the session is forgotten
     // Forgotten before the command is sent, so a resync started meanwhile cannot revive it.
-    this.held.forget(site, psid);
+    this.claims.forget(site, psid);
     const engaged = report === undefined ? undefined : { day: report.periods.day, ms: report.engagedMs };
     const ended = this.scripts.leave(keys, this.instanceId, psid, now, this.historyAt(site, keys, now), engaged);
     if (await this.untilClosed(ended)) this.changed(site);
@@ -271,7 +266,7 @@ export class RedisStore implements Store {
     await this.beating; // a heartbeat's resync must not re-join sessions after the reap below
     const now = this.options.clock();
     const sites = this.activeSites();
-    this.held.clear();
+    this.claims.clear();
     const ended = await Promise.all(sites.map((site) => {
       const keys = this.keys.site(site);
       return this.scripts.reap(keys, this.instanceId, now, false, this.historyAt(site, keys, now));
@@ -319,7 +314,7 @@ export class RedisStore implements Store {
 
   /** Configured sites plus any other site this instance holds sessions in. */
   private activeSites(): string[] {
-    return [...new Set([...this.options.sites, ...this.held.sites()])];
+    return [...new Set([...this.options.sites, ...this.claims.sites()])];
   }
 
   private scheduleHeartbeat(): void {
@@ -339,7 +334,7 @@ export class RedisStore implements Store {
       const keys = this.keys.site(site);
       const history = this.historyAt(site, keys, now);
       const { missing, dead, pendingMinutes } = await this.scripts.heartbeat(keys, this.instanceId, this.options.presenceTtlMs, now, now - this.options.visitWindowMs, history);
-      if (missing && this.held.count(site) > 0) await this.resync(site, now);
+      if (missing && this.claims.count(site) > 0) await this.resync(site, now);
       // A failed rollup is retried by the next heartbeat: the minutes stay pending, and are read as such.
       await rollUp(this.scripts, keys, pendingMinutes, this.options.historyRetention).catch(this.warn('rolling up history failed'));
       // A notice may be lost without the subscriber noticing (a Cluster failover, a publish that
@@ -367,13 +362,9 @@ export class RedisStore implements Store {
     // All commands are issued in this turn, before any later leave, so Redis sees them in order.
     for (const input of this.sessions(site, now)) {
       // Only sessions this instance joined that did not leave or move away since: they keep their latest claim.
-      const claim = this.held.latest(site, input.psid);
+      const claim = this.claims.latest(site, input.psid);
       if (claim === undefined) continue;
-      const { tag, page } = checkedJoin(input);
-      const reply = this.scripts.join({
-        keys, replacedChannel: this.keys.replaced, site, instanceId: this.instanceId, psid: input.psid, tag, visitor: input.visitor, claim, now: input.now,
-        presenceTtlMs: this.options.presenceTtlMs, visitWindowMs: this.options.visitWindowMs, periods: input.periods, resume: true, page, history,
-      });
+      const reply = this.scripts.join(this.joinCall(keys, input, claim, true, history));
       rejoins.push({ psid: input.psid, claim, reply });
     }
     if (rejoins.length === 0) return;
@@ -381,9 +372,19 @@ export class RedisStore implements Store {
     // Pages that reconnected to another instance meanwhile belong to it now.
     replies.forEach((reply, i) => {
       const { psid, claim } = rejoins[i]!;
-      if (reply.elsewhere && this.held.isLatest(site, psid, claim)) this.release(site, psid);
+      if (reply.elsewhere && this.claims.isLatest(site, psid, claim)) this.release(site, psid);
     });
     this.changed(site);
+  }
+
+  /** The join script's call for `input` (checked first: bad input never reaches Redis), as the first join or a resync's. */
+  private joinCall(keys: SiteKeys, input: JoinInput, claim: number, resume: boolean, history: HistoryTarget): JoinCall {
+    const { tag, page } = checkedJoin(input);
+    return {
+      keys, replacedChannel: this.keys.replaced, site: input.site, instanceId: this.instanceId, psid: input.psid, tag,
+      visitor: input.visitor, claim, now: input.now, presenceTtlMs: this.options.presenceTtlMs,
+      visitWindowMs: this.options.visitWindowMs, periods: input.periods, resume, page, history,
+    };
   }
 
   /** Tells local listeners now and other instances (coalesced per site) soon. */
@@ -400,12 +401,12 @@ export class RedisStore implements Store {
   /** A move notice: when it names this instance's latest join of the psid, the page is held elsewhere now. */
   private movedAway(message: string): void {
     const notice = movedFrom(message, this.instanceId);
-    if (notice !== undefined && this.held.isLatest(notice.site, notice.psid, notice.claim)) this.release(notice.site, notice.psid);
+    if (notice !== undefined && this.claims.isLatest(notice.site, notice.psid, notice.claim)) this.release(notice.site, notice.psid);
   }
 
   /** Lets go of a page session another instance holds now: out of the index, and the transport closes its socket. */
   private release(site: string, psid: string): void {
-    this.held.forget(site, psid);
+    this.claims.forget(site, psid);
     this.scripts.forget(this.keys.site(site), this.instanceId, psid).catch(this.warn('forgetting a moved page session failed'));
     for (const listener of this.replacedListeners) {
       try {
