@@ -2,7 +2,7 @@
 // sees every join and leave), retention by the store's clock in memory and on disk, the journal replaying
 // to the same series as the snapshot, and bad imports.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -10,6 +10,7 @@ import { bucketKey, type Period } from '../../../src/audience/calendar-buckets.j
 import { periodsAt } from '../../../src/calendar.js';
 import { openMemoryStore, type MemoryStore, type MemoryStoreOptions } from '../../../src/store/memory/memory-store.js';
 import type { HistoryPoint, Kind } from '../../../src/store/store.js';
+import { rawFiles } from '../../support/data-dir.js';
 
 const SECOND = 1_000;
 const MINUTE = 60_000;
@@ -72,7 +73,7 @@ describe('memory store history', () => {
     await enter(store, 'b', 'visitor-b');
     await store.leave(SITE, 'b', now);
     const oldMinute = bucketKey(start, ZONE, 'minute');
-    const onDisk = async () => (await Promise.all((await readdir(dir)).map((name) => readFile(join(dir, name), 'utf8')))).join('\n');
+    const onDisk = () => rawFiles(dir);
     assert.ok((await onDisk()).includes(oldMinute), 'on disk while kept');
     now = start + DAY_MS + MINUTE;
     const [gone] = await store.history(SITE, 'minute', [oldMinute]);

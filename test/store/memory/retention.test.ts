@@ -2,12 +2,13 @@
 // was made, and a visitor id one visit window after its last page closed (plus at most the snapshot
 // interval, which is the visit window up to an hour), by scheduled snapshots driven by the store's clock.
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, it } from 'node:test';
 import { periodsAt } from '../../../src/calendar.js';
 import { openMemoryStore } from '../../../src/store/memory/memory-store.js';
+import { rawFiles } from '../../support/data-dir.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -19,17 +20,6 @@ const READING = { page: { url: 'https://memory.example/' }, source: 'direct', en
 
 const dirs: string[] = [];
 after(() => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))));
-
-/** Every byte in DATA_DIR, as a grep of the raw files would see it. */
-async function rawFiles(dir: string): Promise<string> {
-  const names = await readdir(dir);
-  // A snapshot's temporary file can be renamed between the listing and the read: then it is in snapshot.json.
-  const texts = await Promise.all(names.map((name) => readFile(join(dir, name), 'utf8').catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return '';
-    throw error;
-  })));
-  return texts.join('\n');
-}
 
 async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
   const deadline = Date.now() + 5_000;
