@@ -1,11 +1,11 @@
 // The bench measures what production runs: the server compiled by build.ts (as `npm ci` builds dist/,
-// run with plain `node`, no TypeScript loader) and the baselines compiled the same way (esbuild,
-// dependencies left to node_modules). Built once per run from the current sources into
+// run with plain `node`, no TypeScript loader) and the baselines compiled the same way (SERVER_BUILD:
+// bundled with their dependencies). Built once per run from the current sources into
 // node_modules/.cache/, so a stale dist/ is never measured.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { buildAll } from '../../build.js';
+import { buildAll, SERVER_BUILD } from '../../build.js';
 
 const OUT = fileURLToPath(new URL('../../node_modules/.cache/headcount-bench/', import.meta.url));
 const BASELINES = ['bare-ws-server', 'express-hello'] as const;
@@ -18,12 +18,7 @@ async function buildEverything(): Promise<void> {
   await build({
     entryPoints: BASELINES.map((name) => fileURLToPath(new URL(`../baselines/${name}.ts`, import.meta.url))),
     outdir: OUT,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'warning',
+    ...SERVER_BUILD,
   });
 }
 

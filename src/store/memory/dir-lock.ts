@@ -7,7 +7,6 @@ import { hostname } from 'node:os';
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tryLock, unlock } from 'fs-native-extensions';
 
 const LOCK_FILE = 'lock';
 
@@ -33,6 +32,8 @@ async function holderOf(handle: FileHandle): Promise<string> {
 
 /** Locks dir (which must exist) for this process; returns the release. */
 export async function lockDataDir(dir: string): Promise<() => Promise<void>> {
+  // Loaded here, not at start: a process on Redis never takes the lock, nor loads the native addon.
+  const { tryLock, unlock } = await import('fs-native-extensions');
   let handle: FileHandle;
   try {
     // 'a+' creates the file when missing and never truncates what a holder wrote.
