@@ -1,5 +1,6 @@
 // Composition root: config -> sites -> store -> server, and a graceful stop on SIGTERM/SIGINT.
 // With WORKERS > 1 this process becomes the cluster primary and each forked worker runs the rest.
+import './audience/wall-clock-warm-up.js';
 import { isClusterWorker, runPrimary, shareMetrics, workerStarted } from './cluster.js';
 import { createLogger } from './logger.js';
 import { startServer } from './server.js';
