@@ -41,7 +41,7 @@ const { values: args } = parseArgs({
     scale: { type: 'string', default: '1' },
     only: { type: 'string' },
     'steady-seconds': { type: 'string', default: '30' },
-    'time-limit-seconds': { type: 'string', default: '480' },
+    'time-limit-seconds': { type: 'string', default: '900' },
     'update-docs': { type: 'boolean', default: false },
   },
 });
