@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { createRedisStore, type RedisStore } from '../../../src/store/redis/redis-store.js';
 import type { Periods } from '../../../src/store/store.js';
 import { type RedisSentinel, startRedisSentinel } from '../../support/redis-sentinel.js';
+import { until } from '../../support/until.js';
 import { READING } from './harness.js';
 
 const SITE = 'news';
@@ -58,6 +59,9 @@ describe('redis store behind Sentinel', { timeout: 60_000 }, () => {
     await Promise.all([...joins, ...leaves]);
     const recoveredIn = Date.now() - frozenAt;
     t.diagnostic(`every join and leave done ${recoveredIn} ms after the master froze`);
+    // Reads fail fast while their own connection is still reconnecting, which may outlast the
+    // command connection's: the figures are read once the store says it is ready again.
+    await until('the store to be ready on the new master', () => store.ping().then(() => true, () => false), 10_000);
 
     const counts = await store.read(SITE, DAY);
     assert.deepEqual(counts.pageviews, { total: JOINS, today: JOINS, month: JOINS, yesterday: 0 });
