@@ -2,19 +2,22 @@
 // the base of every calendar rule (days, months, history buckets).
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
+/** The locale and options of every zone's formatter (wall-clock-warm-up.ts loads their ICU data early). */
+export const WALL_CLOCK_LOCALE = 'en-US';
+export const WALL_CLOCK_FORMAT = {
+  hourCycle: 'h23',
+  year: 'numeric',
+  month: 'numeric',
+  day: 'numeric',
+  hour: 'numeric',
+  minute: 'numeric',
+  second: 'numeric',
+} as const satisfies Intl.DateTimeFormatOptions;
+
 function formatter(timeZone: string): Intl.DateTimeFormat {
   let format = formatters.get(timeZone);
   if (!format) {
-    format = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
+    format = new Intl.DateTimeFormat(WALL_CLOCK_LOCALE, { timeZone, ...WALL_CLOCK_FORMAT });
     formatters.set(timeZone, format);
   }
   return format;
