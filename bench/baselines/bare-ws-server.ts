@@ -1,15 +1,24 @@
 // Baseline: the bare `ws` transport Headcount stands on, configured as Headcount configures it
 // (no permessage-deflate, the same maxPayload) and doing nothing else. With BROADCAST_REDIS_URL
 // it relays every message of BROADCAST_CHANNEL to every socket: the floor under Headcount's pushes.
+// With WELCOME_ECHO it answers each hello with a welcome and nothing else (no checks, no store):
+// the floor under Headcount's admission, the same protocol exchange with no work behind it.
 import { createServer } from 'node:http';
 import { Redis } from 'ioredis';
 import { WebSocketServer } from 'ws';
-import { MAX_MESSAGE_BYTES } from '../../src/protocol.js';
+import { MAX_MESSAGE_BYTES, type HelloMessage, type WelcomeMessage } from '../../src/protocol.js';
 import { listenAndReport } from './listen.js';
 
 const server = createServer((_req, res) => res.writeHead(404).end());
 const wss = new WebSocketServer({ server, maxPayload: MAX_MESSAGE_BYTES, perMessageDeflate: false });
 wss.on('connection', (ws) => ws.on('error', () => {}));
+
+if (process.env.WELCOME_ECHO) {
+  wss.on('connection', (ws) => ws.on('message', (data) => {
+    const hello = JSON.parse(data.toString()) as HelloMessage;
+    ws.send(JSON.stringify({ t: 'welcome', psid: hello.psid, resumed: false, kind: 'guest', hb: 25_000 } satisfies WelcomeMessage));
+  }));
+}
 
 const redisUrl = process.env.BROADCAST_REDIS_URL;
 if (redisUrl) {

@@ -71,6 +71,10 @@ class Worker {
     });
   }
 
+  get pid(): number {
+    return this.child.pid!;
+  }
+
   kill(): void {
     this.child.kill('SIGKILL');
   }
@@ -128,6 +132,11 @@ export class LoadPool {
       throw error;
     }
     return pool;
+  }
+
+  /** The workers' process ids, to read what they cost (processes.ts cpuMicros). */
+  pids(): number[] {
+    return this.workers.map((worker) => worker.pid);
   }
 
   /** Opens in flight at once over all workers. */

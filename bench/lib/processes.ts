@@ -42,6 +42,18 @@ export function rssBytes(pid: number): number {
   return Number(match[1]) * 1_024;
 }
 
+/** Clock ticks per second of /proc/PID/stat's times: 100 on every Linux this runs on (getconf CLK_TCK). */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** CPU time a process has used so far, user and system (µs, to the 10 ms tick), from /proc/PID/stat. */
+export function cpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name may hold spaces; the fields after it are numbered from "state" (field 3).
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const [utime, stime] = [Number(fields[11]), Number(fields[12])];
+  return ((utime + stime) * 1e6) / CLOCK_TICKS_PER_SECOND;
+}
+
 function urls(port: number) {
   return { port, url: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}/ws?site=demo` };
 }

@@ -33,6 +33,11 @@ export class BenchRedis {
     return Number(/^used_memory:(\d+)/m.exec(await this.client.info('memory'))?.[1] ?? Number.NaN);
   }
 
+  /** The redis-server's process id (INFO server), to read the CPU time it spends. */
+  async processId(): Promise<number> {
+    return Number(/^process_id:(\d+)/m.exec(await this.client.info('server'))?.[1]);
+  }
+
   async version(): Promise<string> {
     return /^redis_version:(\S+)/m.exec(await this.client.info('server'))?.[1] ?? 'unknown';
   }
