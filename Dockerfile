@@ -18,9 +18,11 @@ COPY client ./client
 RUN npm run build
 
 FROM node:20-bookworm-slim
+# MALLOC_MMAP_THRESHOLD_: as npm start runs the server (build.ts RUN_ENV says why).
 ENV NODE_ENV=production \
     PORT=8080 \
-    DATA_DIR=/data
+    DATA_DIR=/data \
+    MALLOC_MMAP_THRESHOLD_=65536
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

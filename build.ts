@@ -44,6 +44,15 @@ export const SERVER_BUILD = {
   logLevel: 'warning',
 } as const satisfies BuildOptions;
 
+/**
+ * The environment the compiled server runs with: `npm start`, the image's ENV and the bench set it.
+ * glibc's malloc then serves 64 KiB requests from mmap instead of its heap. Each socket read gets a
+ * 64 KiB buffer that is shrunk to what was read; from the heap, those left holes among the sessions'
+ * long-lived allocations, about 10 MiB of RSS at 1,000 sessions and a step in RSS per session over the
+ * first thousands (docs/performance.md, "How cost grows"). C libraries other than glibc ignore it.
+ */
+export const RUN_ENV = { MALLOC_MMAP_THRESHOLD_: '65536' } as const;
+
 export async function buildAll(dist = DIST): Promise<{ clientRaw: number; clientGzip: number; dashboardGzip: number }> {
   rmSync(dist, { recursive: true, force: true });
   await build({

@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { RUN_ENV } from '../build.js';
 import { compiled, compiledBaseline, COMPILED_MAIN } from './lib/compiled.js';
 import type { Measurement } from './lib/context.js';
 import { summarize } from './lib/numbers.js';
@@ -19,7 +20,7 @@ const TARGET_RATIO = 2.5;
 /** Milliseconds from spawn to `ready(output)`, then a SIGTERM and the exit. */
 async function timeToListen(args: string[], env: Record<string, string>, ready: (output: string) => boolean): Promise<number> {
   const started = performance.now();
-  const child: ChildProcess = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  const child: ChildProcess = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? '', ...RUN_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   const forget = killOnExit(() => child.kill('SIGKILL'));
   let output = '';
   try {

@@ -1,9 +1,11 @@
 // Servers under test, each its own process so its RSS is its own: the real Headcount and the baselines
-// in bench/baselines/, both compiled as production runs them (compiled.ts). Every process started
+// in bench/baselines/, both compiled and run as production runs them (compiled.ts; build.ts RUN_ENV,
+// the baselines too, so they differ from Headcount in their code only). Every process started
 // here is killed when the runner exits, whatever way it exits.
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { RUN_ENV } from '../../build.js';
 import type { Counts } from '../../src/protocol.js';
 import { startHeadcount } from '../../test/support/headcount.js';
 import { compiled, compiledBaseline, COMPILED_MAIN, type Baseline } from './compiled.js';
@@ -92,6 +94,7 @@ export async function startHeadcountServer(options: HeadcountOptions): Promise<S
   const handle = await startHeadcount({
     entry: options.inspect ? [INSPECT_ARG, COMPILED_MAIN] : [COMPILED_MAIN],
     env: {
+      ...RUN_ENV,
       REDIS_URL: options.redisUrl,
       KEY_PREFIX: options.keyPrefix,
       MAX_SOCKETS_PER_IP: '1000000',
@@ -122,7 +125,7 @@ export async function startBaseline(script: Baseline, env: Record<string, string
   const launch = async (port: number) => {
     stderr = '';
     const execArgv = options.inspect ? [INSPECT_ARG] : [];
-    const child = fork(path, [], { execArgv, env: { PATH: process.env.PATH ?? '', PORT: String(port), ...env }, stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
+    const child = fork(path, [], { execArgv, env: { PATH: process.env.PATH ?? '', ...RUN_ENV, PORT: String(port), ...env }, stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
     child.stderr!.on('data', (chunk: Buffer) => {
       stderr += chunk;
       // The inspector's banner is read here, not shown.

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { RUN_ENV } from '../../build.js';
 import { productionPackages, ROOT } from './support.js';
 
 const BUILD_TOOLS = /\b(tsx|esbuild|typescript|ts-node)\b|--import|--loader|--experimental-strip-types/;
@@ -40,6 +41,11 @@ describe('Dockerfile', () => {
     for (const line of [...instruction(final, 'ENTRYPOINT'), ...instruction(final, 'ENV')]) assert.doesNotMatch(line, BUILD_TOOLS);
   });
 
+  it('runs the server with the environment npm start gives it (build.ts RUN_ENV)', () => {
+    const env = instruction(final, 'ENV').join(' ');
+    for (const [name, value] of Object.entries(RUN_ENV)) assert.match(env, new RegExp(`\\b${name}=${value}\\b`), name);
+  });
+
   it('copies only dist/ from the build stage and node_modules from a production-only install', () => {
     const copies = instruction(final, 'COPY');
     const fromStages = copies.map((line) => /--from=(\S+)\s+(\S+)/.exec(line)).filter((m) => m !== null);
@@ -69,9 +75,10 @@ describe('production dependencies', () => {
     assert.deepEqual(tools, []);
   });
 
-  it('npm start runs the compiled server and npm ci builds it', () => {
+  it('npm start runs the compiled server, with RUN_ENV, and npm ci builds it', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-    assert.equal(pkg.scripts.start, 'node dist/main.js');
+    const env = Object.entries(RUN_ENV).map(([name, value]) => `${name}=${value}`).join(' ');
+    assert.equal(pkg.scripts.start, `${env} node dist/main.js`);
     assert.equal(pkg.scripts.headcount, 'node dist/cli.js');
     assert.match(pkg.scripts.prepare ?? '', /npm run build/, 'prepare runs on npm ci');
   });
