@@ -20,7 +20,7 @@
 // live view's push latency over 1,000 articles in bench/live-push.ts.
 import type { BenchContext, Measurement } from './lib/context.js';
 import type { OpenSummary } from './lib/load-pool.js';
-import { settledRss } from './lib/phases.js';
+import { settledMemory, type SettledMemory } from './lib/phases.js';
 import { percentile, until } from './lib/numbers.js';
 import { readStats, startHeadcountServer, withServer, type ServerProcess } from './lib/processes.js';
 import { figure, reported, type Figure, type Target } from './lib/report.js';
@@ -41,12 +41,17 @@ const REFERENCES = 7;
 interface Step {
   sessions: number;
   rss: number;
+  /** V8's heap at the same reading. */
+  heap: number | undefined;
   bytesPerSession: number;
   /** The measured burst that brought the second growth to this size. */
   burst: OpenSummary;
 }
 
 const kib = (bytes: number) => bytes / 1024;
+const mib = (bytes: number | undefined) => (bytes === undefined ? '?' : (bytes / 2 ** 20).toFixed(1));
+/** What RSS holds besides V8's heap: native memory (malloc's, the sockets'), code and stacks. */
+const rest = (memory: SettledMemory) => (memory.heap === undefined ? undefined : memory.rss - memory.heap);
 
 /** Each size after the first compared with `reference`, the figure at the first size. */
 function comparedRows(steps: readonly Step[], reference: number, row: { name: (sessions: number) => string; value: (step: Step) => number; target: Target; note: string }): Figure[] {
@@ -74,15 +79,15 @@ function grower(ctx: BenchContext, server: ServerProcess) {
 async function firstGrowth(ctx: BenchContext, server: ServerProcess, base: number, sizes: readonly number[]): Promise<Omit<Step, 'burst'>[]> {
   const grow = grower(ctx, server);
   await grow(base, base);
-  const baseRss = await settledRss(server);
+  const baseMemory = await settledMemory(server);
   const sized: Omit<Step, 'burst'>[] = [];
   let held = base;
   for (const sessions of sizes) {
     await grow(sessions - held, sessions);
     held = sessions;
-    const rss = await settledRss(server);
-    sized.push({ sessions, rss, bytesPerSession: (rss - baseRss) / (sessions - base) });
-    ctx.log(`${sessions} held: RSS ${(baseRss / 2 ** 20).toFixed(1)} at ${base} -> ${(rss / 2 ** 20).toFixed(1)} MiB, ${kib(sized.at(-1)!.bytesPerSession).toFixed(2)} KiB each above ${base}`);
+    const memory = await settledMemory(server);
+    sized.push({ sessions, rss: memory.rss, heap: memory.heap, bytesPerSession: (memory.rss - baseMemory.rss) / (sessions - base) });
+    ctx.log(`${sessions} held: RSS ${mib(baseMemory.rss)} at ${base} -> ${mib(memory.rss)} MiB, ${kib(sized.at(-1)!.bytesPerSession).toFixed(2)} KiB each above ${base}; V8 heap ${mib(baseMemory.heap)} -> ${mib(memory.heap)} MiB, the rest ${mib(rest(baseMemory))} -> ${mib(rest(memory))} MiB`);
   }
   return sized;
 }

@@ -13,8 +13,8 @@ export const INSPECT_ARG = '--inspect=127.0.0.1:0';
 const DEBUGGER_URL = /Debugger listening on (ws:\/\/127\.0\.0\.1:\d+\/[\w-]+)/;
 const ANSWER_TIMEOUT_MS = 30_000;
 const MAX_COLLECTIONS = 4;
-/** Evaluated in the process (the console's command-line API has `require`): new space's size in bytes. */
-const NEW_SPACE_SIZE = "require('v8').getHeapSpaceStatistics().find((space) => space.space_name === 'new_space').space_size";
+/** Evaluated in the process (the console's command-line API has `require`): [new space's size, the whole heap's], in bytes. */
+const HEAP_SIZES = "((spaces) => [spaces.find((space) => space.space_name === 'new_space').space_size, spaces.reduce((sum, space) => sum + space.space_size, 0)])(require('v8').getHeapSpaceStatistics())";
 
 /** The smallest new space each process (by inspector address) has shown. */
 const smallestNewSpace = new Map<string, number>();
@@ -58,19 +58,26 @@ async function connect(url: string): Promise<{ call(method: string, params?: obj
   };
 }
 
-/** Forced full collections (HeapProfiler.collectGarbage) in the process behind `url`, until its new space is at its smallest. */
-export async function collectGarbage(url: string): Promise<void> {
+/**
+ * Forced full collections (HeapProfiler.collectGarbage) in the process behind `url`, until its new
+ * space is at its smallest; resolves with the size of V8's heap then (bytes committed, all spaces).
+ */
+export async function collectGarbage(url: string): Promise<number> {
   const inspector = await connect(url);
   try {
+    let heap = Number.NaN;
     for (let i = 0; i < MAX_COLLECTIONS; i++) {
       await inspector.call('HeapProfiler.collectGarbage');
-      const answer = (await inspector.call('Runtime.evaluate', { expression: NEW_SPACE_SIZE, includeCommandLineAPI: true, returnByValue: true })) as { result?: { value?: unknown } };
-      const size = answer.result?.value;
-      if (typeof size !== 'number') throw new Error(`the inspector at ${url} did not tell new space's size`);
-      const smallest = Math.min(size, smallestNewSpace.get(url) ?? size);
+      const answer = (await inspector.call('Runtime.evaluate', { expression: HEAP_SIZES, includeCommandLineAPI: true, returnByValue: true })) as { result?: { value?: unknown } };
+      const sizes = answer.result?.value;
+      if (!Array.isArray(sizes) || typeof sizes[0] !== 'number' || typeof sizes[1] !== 'number') throw new Error(`the inspector at ${url} did not tell the heap's sizes`);
+      const [newSpace, all] = sizes as [number, number];
+      heap = all;
+      const smallest = Math.min(newSpace, smallestNewSpace.get(url) ?? newSpace);
       smallestNewSpace.set(url, smallest);
-      if (size === smallest) return;
+      if (newSpace === smallest) break;
     }
+    return heap;
   } finally {
     inspector.close();
   }

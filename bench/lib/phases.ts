@@ -13,14 +13,24 @@ export async function warmUp(ctx: BenchContext, server: ServerProcess, mode: Soc
   await sleep(1_000);
 }
 
+export interface SettledMemory {
+  rss: number;
+  /** V8's heap (bytes committed) after the collection; undefined for a server started without the inspector. */
+  heap: number | undefined;
+}
+
 /** RSS once it has settled: the median of five samples over two seconds, after a full garbage
  * collection when the server was started with the inspector (inspector.ts). */
-export async function settledRss(server: ServerProcess): Promise<number> {
-  await server.collectGarbage?.();
+export async function settledMemory(server: ServerProcess): Promise<SettledMemory> {
+  const heap = await server.collectGarbage?.();
   const samples: number[] = [];
   for (let i = 0; i < 5; i++) {
     await sleep(500);
     samples.push(rssBytes(server.pid()));
   }
-  return samples.sort((a, b) => a - b)[2]!;
+  return { rss: samples.sort((a, b) => a - b)[2]!, heap };
+}
+
+export async function settledRss(server: ServerProcess): Promise<number> {
+  return (await settledMemory(server)).rss;
 }

@@ -21,8 +21,8 @@ export interface ServerProcess {
   /** ws://127.0.0.1:PORT/ws?site=demo */
   readonly wsUrl: string;
   pid(): number;
-  /** A full garbage collection in the process, when it was started with `inspect` (inspector.ts). */
-  collectGarbage?(): Promise<void>;
+  /** A full garbage collection in the process, when it was started with `inspect` (inspector.ts); resolves with V8's heap size after it. */
+  collectGarbage?(): Promise<number>;
   /** SIGTERM, wait for the exit, start again on the same port. */
   restart(): Promise<void>;
   stop(): Promise<void>;
