@@ -10,7 +10,7 @@
 import WebSocket from 'ws';
 
 export const INSPECT_ARG = '--inspect=127.0.0.1:0';
-const DEBUGGER_URL = /Debugger listening on (ws:\/\/127\.0\.0\.1:\d+\/[\w-]+)/;
+const DEBUGGER_URL = /Debugger listening on (ws:\/\/127\.0\.0\.1:\d+\/[\w-]+)/g;
 const ANSWER_TIMEOUT_MS = 30_000;
 const MAX_COLLECTIONS = 4;
 /** Evaluated in the process (the console's command-line API has `require`): [new space's size, the whole heap's], in bytes. */
@@ -19,13 +19,13 @@ const HEAP_SIZES = "((spaces) => [spaces.find((space) => space.space_name === 'n
 /** The smallest new space each process (by inspector address) has shown. */
 const smallestNewSpace = new Map<string, number>();
 
-/** The inspector's WebSocket address in what the process printed, or undefined before it printed it. */
+/** The inspector's WebSocket address in what the process printed (the latest, after a restart), or undefined before it printed one. */
 export function debuggerUrl(output: string): string | undefined {
-  return DEBUGGER_URL.exec(output)?.[1];
+  return [...output.matchAll(DEBUGGER_URL)].at(-1)?.[1];
 }
 
 /** One inspector connection: sends Chrome DevTools Protocol commands and awaits their answers. */
-async function connect(url: string): Promise<{ call(method: string, params?: object): Promise<unknown>; close(): void }> {
+async function connect(url: string, timeoutMs: number): Promise<{ call(method: string, params?: object): Promise<unknown>; close(): void }> {
   const socket = new WebSocket(url);
   const pending = new Map<number, { resolve: (result: unknown) => void; reject: (error: Error) => void }>();
   let nextId = 1;
@@ -44,7 +44,7 @@ async function connect(url: string): Promise<{ call(method: string, params?: obj
     call(method, params = {}) {
       const id = nextId++;
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => settle(() => reject(new Error(`the inspector at ${url} did not answer ${method} within ${ANSWER_TIMEOUT_MS} ms`))), ANSWER_TIMEOUT_MS);
+        const timer = setTimeout(() => settle(() => reject(new Error(`the inspector at ${url} did not answer ${method} within ${timeoutMs} ms`))), timeoutMs);
         const settle = (done: () => void) => {
           clearTimeout(timer);
           pending.delete(id);
@@ -61,9 +61,10 @@ async function connect(url: string): Promise<{ call(method: string, params?: obj
 /**
  * Forced full collections (HeapProfiler.collectGarbage) in the process behind `url`, until its new
  * space is at its smallest; resolves with the size of V8's heap then (bytes committed, all spaces).
+ * Each inspector command must answer within `timeoutMs`.
  */
-export async function collectGarbage(url: string): Promise<number> {
-  const inspector = await connect(url);
+export async function collectGarbage(url: string, timeoutMs = ANSWER_TIMEOUT_MS): Promise<number> {
+  const inspector = await connect(url, timeoutMs);
   try {
     let heap = Number.NaN;
     for (let i = 0; i < MAX_COLLECTIONS; i++) {

@@ -3,7 +3,7 @@
 // after a full garbage collection forced through the inspector. The process must have been started
 // with NODE_OPTIONS=--inspect=127.0.0.1:0 (INSPECT_ENV), which prints the inspector's address.
 import { readdirSync } from 'node:fs';
-import WebSocket from 'ws';
+import { collectGarbage, debuggerUrl } from '../../bench/lib/inspector.js';
 import { rssBytes } from '../../bench/lib/processes.js';
 import type { HeadcountProcess } from './headcount.js';
 
@@ -21,30 +21,9 @@ export interface ProcessFigures {
 }
 
 function inspectorUrl(output: string): string {
-  const all = [...output.matchAll(/Debugger listening on (ws:\/\/\S+)/g)];
-  if (all.length === 0) throw new Error('no inspector address in the process output: start it with INSPECT_ENV');
-  return all.at(-1)![1]!;
-}
-
-/** A full garbage collection in the process (Chrome DevTools Protocol HeapProfiler.collectGarbage). */
-async function collectGarbage(url: string): Promise<void> {
-  const socket = new WebSocket(url);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`inspector did not collect garbage within ${INSPECTOR_TIMEOUT_MS} ms`)), INSPECTOR_TIMEOUT_MS);
-      socket.once('error', reject);
-      socket.once('open', () => socket.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' })));
-      socket.on('message', (data) => {
-        const message = JSON.parse(data.toString()) as { id?: number; error?: { message: string } };
-        if (message.id !== 1) return;
-        clearTimeout(timer);
-        if (message.error) reject(new Error(`inspector: ${message.error.message}`));
-        else resolve();
-      });
-    });
-  } finally {
-    socket.close();
-  }
+  const url = debuggerUrl(output);
+  if (url === undefined) throw new Error('no inspector address in the process output: start it with INSPECT_ENV');
+  return url;
 }
 
 /** Sum of every series of a metric (all label sets) in a Prometheus text exposition. */
@@ -59,10 +38,10 @@ function metricSum(text: string, name: string): number {
   return sum;
 }
 
-/** Forces a full GC in the process, then reads its figures. */
+/** Forces a full GC in the process (bench/lib/inspector.ts), then reads its figures. */
 export async function readProcessFigures(headcount: HeadcountProcess): Promise<ProcessFigures> {
   const pid = headcount.child.pid!;
-  await collectGarbage(inspectorUrl(headcount.output()));
+  await collectGarbage(inspectorUrl(headcount.output()), INSPECTOR_TIMEOUT_MS);
   const response = await fetch(`${headcount.url}/metrics`, { signal: AbortSignal.timeout(10_000) });
   if (!response.ok) throw new Error(`/metrics answered ${response.status}`);
   const text = await response.text();
